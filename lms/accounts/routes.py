@@ -1,0 +1,376 @@
+"""Sign-in, profile, set-password links, admin user management, cohorts and the audit log."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, or_, select
+from wtforms.fields.choices import SelectChoice
+
+from lms.access import public, roles, rule, signed_in
+from lms.accounts import forms, services
+from lms.accounts.models import AuditEvent, Cohort, User
+from lms.accounts.services import AccountError, Actor
+from lms.db import utcnow
+from lms.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+PAGE_SIZE = 50
+
+
+def actor() -> Actor:
+    return Actor(current_user.id if current_user.is_authenticated else None, request.remote_addr or "")
+
+
+def _form_error(form, error: AccountError) -> None:
+    """Attach a service error to the form field it names, or show it as a flash."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        flash(str(error), "error")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Allow only same-site relative redirects after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _login_account_key() -> str:
+    return "login-account:" + services.normalize_email(request.form.get("email", ""))[:254]
+
+
+# --- sign-in ---------------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"],
+               error_message="Too many sign-in attempts from your network. Wait a few minutes and try again.")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=_login_account_key, deduct_when=lambda response: g.get("login_failed", False),
+               error_message="Too many failed sign-in attempts for this account. Wait 15 minutes and try again.")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = forms.LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(db.session, form.email.data, form.password.data,
+                                         request.remote_addr or "", utcnow())
+        except AccountError as error:
+            db.session.commit()  # keep the audit record of the failed attempt
+            g.login_failed = True
+            flash(str(error), "error")
+            return render_template("accounts/login.html", form=form), 200
+        db.session.commit()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():
+    form = forms.LogoutForm()
+    if form.validate_on_submit():
+        services.audit(db.session, actor(), "logout", current_user._get_current_object())
+        db.session.commit()
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per 10 minutes")
+def set_password(token: str):
+    try:
+        link = services.find_password_link(db.session, token, utcnow())
+    except AccountError as error:
+        return render_template("accounts/set_password.html", form=None, problem=str(error)), 410
+    form = forms.SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.use_password_link(db.session, token, form.password.data, utcnow(),
+                                              request.remote_addr or "")
+        except AccountError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            flash("Your password is set. Sign in with it now.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/set_password.html", form=form, problem=None, email=link.user.email)
+
+
+# --- profile ---------------------------------------------------------------------------
+
+@bp.route("/profile", methods=["GET", "POST"])
+@signed_in
+def profile():
+    user = current_user._get_current_object()
+    form = forms.ProfileForm(obj=user if request.method == "GET" else None)
+    password_form = forms.ChangePasswordForm(prefix="pw")
+    if form.submit.data and form.validate_on_submit():
+        try:
+            services.update_profile(db.session, actor(), user, form.name.data, form.email.data,
+                                    form.nabp_eprofile_id.data or "", form.birth_mmdd.data or "")
+        except AccountError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, password_form=password_form)
+
+
+@bp.route("/profile/password", methods=["POST"])
+@signed_in
+def change_password():
+    user = current_user._get_current_object()
+    form = forms.ProfileForm(obj=user, formdata=None)
+    password_form = forms.ChangePasswordForm(prefix="pw")
+    if password_form.validate_on_submit():
+        try:
+            services.change_password(db.session, actor(), user, password_form.current_password.data,
+                                     password_form.new_password.data)
+        except AccountError as error:
+            db.session.rollback()
+            _form_error(password_form, error)
+        else:
+            db.session.commit()
+            login_user(user)  # the session token rotated: renew this session, end the others
+            flash("Your password is changed. Other devices have been signed out.", "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, password_form=password_form), 400
+
+
+# --- admin: users ----------------------------------------------------------------------
+
+@bp.route("/admin/users")
+@roles("admin")
+def user_list():
+    query_text = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = select(User)
+    if query_text:
+        like = f"%{query_text.lower()}%"
+        query = query.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+    if role in ("trainee", "supervisor", "admin"):
+        query = query.where(User.role == role)
+    pagination = db.paginate(query.order_by(User.name, User.id), page=page, per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/users.html", pagination=pagination, q=query_text, role=role,
+                           action_form=forms.ActionForm())
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles("admin")
+def user_new():
+    form = forms.UserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(db.session, actor(), form.email.data, form.name.data, form.role.data)
+            token = services.issue_password_link(db.session, actor(), user, utcnow(),
+                                                 current_app.config["SET_PASSWORD_LINK_HOURS"])
+        except AccountError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            return _show_link(user, token)
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+def _show_link(user: User, token: str):
+    link = url_for("accounts.set_password", token=token, _external=True)
+    hours = current_app.config["SET_PASSWORD_LINK_HOURS"]
+    return render_template("admin/password_link.html", user=user, link=link, hours=hours)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles("admin")
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = forms.UserForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            services.update_user(db.session, actor(), user, form.email.data, form.name.data, form.role.data)
+        except AccountError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Saved {user.email}.", "success")
+            return redirect(url_for("accounts.user_edit", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=user, action_form=forms.ActionForm())
+
+
+@bp.route("/admin/users/<int:user_id>/password-link", methods=["POST"])
+@roles("admin")
+def user_password_link(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not user.active:
+        flash("Reactivate the account before sending a set-password link.", "error")
+        return redirect(url_for("accounts.user_edit", user_id=user.id))
+    token = services.issue_password_link(db.session, actor(), user, utcnow(),
+                                         current_app.config["SET_PASSWORD_LINK_HOURS"])
+    db.session.commit()
+    return _show_link(user, token)
+
+
+@bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
+@roles("admin")
+def user_set_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    make_active = request.form.get("active") == "1"
+    try:
+        services.set_active(db.session, actor(), user, make_active)
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"{user.email} is {'active again' if make_active else 'deactivated'}.", "success")
+    return redirect(url_for("accounts.user_edit", user_id=user.id))
+
+
+@bp.route("/admin/audit")
+@roles("admin")
+def audit_log():
+    page = max(request.args.get("page", 1, type=int), 1)
+    action = request.args.get("action", "").strip()
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action.like(f"{action}%"))
+    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/audit.html", pagination=pagination, action=action)
+
+
+# --- cohorts ---------------------------------------------------------------------------
+
+def _require_cohort_manager(view_args: dict) -> None:
+    cohort_id = view_args["cohort_id"]
+    if db.session.get(Cohort, cohort_id) is None:
+        abort(404)
+    if not services.can_manage_cohort(db.session, current_user, cohort_id):
+        abort(403)
+
+
+cohort_manager = rule("supervisor of this cohort, or admin", ("supervisor", "admin"), _require_cohort_manager)
+
+
+def _supervisor_choices() -> list[SelectChoice]:
+    users = db.session.scalars(select(User).where(User.role.in_(("supervisor", "admin")), User.active)
+                               .order_by(User.name))
+    return [SelectChoice(u.id, f"{u.display_name} ({u.email})") for u in users]
+
+
+@bp.route("/cohorts")
+@roles("supervisor", "admin")
+def cohort_list():
+    cohorts = services.visible_cohorts(db.session, current_user)
+    return render_template("accounts/cohorts.html", cohorts=cohorts)
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+@roles("admin")
+def cohort_new():
+    form = forms.CohortForm()
+    form.supervisor_id.choices = _supervisor_choices()
+    if form.validate_on_submit():
+        try:
+            cohort = services.create_cohort(db.session, actor(), form.name.data, form.description.data or "",
+                                            [form.supervisor_id.data])
+        except AccountError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Created cohort {cohort.name}.", "success")
+            return redirect(url_for("accounts.cohort_detail", cohort_id=cohort.id))
+    return render_template("accounts/cohort_new.html", form=form)
+
+
+@bp.route("/cohorts/<int:cohort_id>", methods=["GET", "POST"])
+@cohort_manager
+def cohort_detail(cohort_id: int):
+    cohort = db.session.get(Cohort, cohort_id)
+    member_form = forms.AddMemberForm(prefix="member")
+    supervisor_form = forms.AddSupervisorForm(prefix="supervisor")
+    supervisor_form.supervisor_id.choices = _supervisor_choices()
+    status = 200
+    if member_form.submit.data and member_form.validate_on_submit():
+        try:
+            services.add_member(db.session, actor(), cohort, member_form.email.data)
+        except AccountError as error:
+            db.session.rollback()
+            _form_error(member_form, error)
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"Added {member_form.email.data} to {cohort.name}.", "success")
+            return redirect(url_for("accounts.cohort_detail", cohort_id=cohort.id))
+    elif member_form.submit.data:
+        status = 400
+    return render_template("accounts/cohort_detail.html", cohort=cohort, member_form=member_form,
+                           supervisor_form=supervisor_form, action_form=forms.ActionForm()), status
+
+
+@bp.route("/cohorts/<int:cohort_id>/members/<int:user_id>/remove", methods=["POST"])
+@cohort_manager
+def cohort_remove_member(cohort_id: int, user_id: int):
+    cohort = db.session.get(Cohort, cohort_id)
+    try:
+        services.remove_member(db.session, actor(), cohort, user_id)
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Removed the trainee from the cohort. Their records are kept.", "success")
+    return redirect(url_for("accounts.cohort_detail", cohort_id=cohort.id))
+
+
+@bp.route("/cohorts/<int:cohort_id>/supervisors", methods=["POST"])
+@roles("admin")
+def cohort_add_supervisor(cohort_id: int):
+    cohort = db.get_or_404(Cohort, cohort_id)
+    form = forms.AddSupervisorForm(prefix="supervisor")
+    form.supervisor_id.choices = _supervisor_choices()
+    if form.validate_on_submit():
+        try:
+            services.add_supervisor(db.session, actor(), cohort, db.session.get(User, form.supervisor_id.data))
+        except AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Supervisor added.", "success")
+    else:
+        flash("Choose a supervisor from the list.", "error")
+    return redirect(url_for("accounts.cohort_detail", cohort_id=cohort.id))
+
+
+@bp.route("/cohorts/<int:cohort_id>/supervisors/<int:user_id>/remove", methods=["POST"])
+@roles("admin")
+def cohort_remove_supervisor(cohort_id: int, user_id: int):
+    cohort = db.get_or_404(Cohort, cohort_id)
+    try:
+        services.remove_supervisor(db.session, actor(), cohort, user_id)
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Supervisor removed.", "success")
+    return redirect(url_for("accounts.cohort_detail", cohort_id=cohort.id))

@@ -1,0 +1,86 @@
+"""The application factory: config -> extensions -> blueprints -> CLI -> errors."""
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lms import access
+from lms.config import PROJECT_ROOT, load_config
+from lms.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build a configured application; ``overrides`` win over defaults and the environment."""
+    app = Flask(
+        "lms",
+        instance_path=str((overrides or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    load_config(app, overrides)
+    init_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_request_hooks(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Turn on foreign keys, WAL and a busy timeout for SQLite connections only."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def init_extensions(app: Flask) -> None:
+    from lms.accounts.models import User  # noqa: F401 - registers the models with the metadata
+    from lms.accounts.services import load_session_user
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "lms" / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(lambda session_id: load_session_user(db.session, session_id))
+    if app.config["PROXY_COUNT"]:
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms.accounts.routes import bp as accounts_bp
+    from lms.core.routes import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    # Static files are public; declare it like any other endpoint.
+    app.view_functions["static"] = access.public(app.view_functions["static"])
+
+
+def register_cli(app: Flask) -> None:
+    from lms.accounts.cli import users_cli
+    from lms.core.cli import register_core_commands
+    from lms.demo.cli import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    register_core_commands(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from lms.core.routes import inject_layout_context
+    from lms.core.security import register_error_handlers, set_security_headers
+
+    app.before_request(access.refuse_undeclared)
+    app.after_request(set_security_headers)
+    app.context_processor(inject_layout_context)
+    register_error_handlers(app)

@@ -1,0 +1,1 @@
+"""Site-wide pages: role home pages, health check, error pages and security headers."""

@@ -1,0 +1,57 @@
+"""Home pages per role and the load-balancer health check."""
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from lms.access import public, signed_in
+from lms.accounts import services as accounts
+from lms.accounts.forms import LogoutForm
+from lms.accounts.models import AuditEvent, Cohort, CohortMember, User
+from lms.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """Answer 200 when the app can reach its database, 503 when it cannot."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "unhealthy"
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok")
+
+
+@bp.route("/")
+@public
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/home")
+@signed_in
+def home():
+    user = current_user._get_current_object()
+    if user.role == "admin":
+        counts = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
+        recent = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all()
+        return render_template("core/home_admin.html", counts=counts, recent=recent,
+                               cohort_count=db.session.scalar(select(func.count()).select_from(Cohort)))
+    if user.role == "supervisor":
+        cohorts = accounts.visible_cohorts(db.session, user)
+        sizes = dict(db.session.execute(
+            select(CohortMember.cohort_id, func.count()).where(CohortMember.cohort_id.in_([c.id for c in cohorts]))
+            .group_by(CohortMember.cohort_id)).all())
+        return render_template("core/home_supervisor.html", cohorts=cohorts, sizes=sizes)
+    cohorts = [m.cohort for m in user.memberships]
+    return render_template("core/home_trainee.html", cohorts=cohorts)
+
+
+def inject_layout_context():
+    """Template globals every page needs (the sign-out form carries a CSRF token)."""
+    return {"logout_form": LogoutForm() if current_user.is_authenticated else None}

@@ -1,0 +1,86 @@
+"""Demo data for `make run`: a lived-in site. Idempotent: a second run changes nothing."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.accounts.models import Cohort, CohortMember, CohortSupervisor, User
+from lms.accounts.services import Actor, audit, hash_password
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - published demo credential, only seeded by `lms demo seed`
+
+STAFF = [
+    ("admin@demo.test", "Avery Admin", "admin"),
+    ("supervisor@demo.test", "Sam Rivera, PharmD", "supervisor"),
+    ("supervisor2@demo.test", "Priya Natarajan, PharmD", "supervisor"),
+]
+COHORTS = [
+    ("Main Pharmacy", "Inpatient informatics technicians at the main campus.", "supervisor@demo.test"),
+    ("Satellite Pharmacy", "Technicians at the satellite hospital and its telepharmacy sites.",
+     "supervisor2@demo.test"),
+]
+# (email, name, cohort, NABP e-Profile ID, birth MMDD)
+TRAINEES = [
+    ("trainee@demo.test", "Jordan Lee", "Main Pharmacy", "1234567", "0415"),
+    ("maria.garcia@demo.test", "María García", "Main Pharmacy", "2345678", "1102"),
+    ("dmitri.volkov@demo.test", "Dmitri Volkov", "Main Pharmacy", None, None),
+    ("aisha.bello@demo.test", "Aisha Bello", "Main Pharmacy", "3456789", "0730"),
+    ("chen.wei@demo.test", "Chen Wei", "Satellite Pharmacy", "4567890", "0209"),
+    ("siobhan.oconnor@demo.test", "Siobhán O'Connor", "Satellite Pharmacy", None, "1224"),
+    ("tom.nguyen@demo.test", "Tom Nguyen", "Satellite Pharmacy", "5678901", None),
+    ("noa.cohen@demo.test", "Noa Cohen", "Satellite Pharmacy", None, None),
+]
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created)
+
+
+def seed_demo(session: Session) -> SeedReport:
+    """Create the demo accounts and cohorts that are missing; never touch existing rows."""
+    report = SeedReport()
+    actor = Actor(None, "demo-seed")
+    password_hash: str | None = None
+
+    def user(email: str, name: str, role: str, nabp: str | None = None, mmdd: str | None = None) -> User:
+        nonlocal password_hash
+        existing = session.scalar(select(User).where(User.email == email))
+        if existing is not None:
+            return existing
+        password_hash = password_hash or hash_password(DEMO_PASSWORD)
+        created = User(email=email, name=name, role=role, password_hash=password_hash,
+                       nabp_eprofile_id=nabp, birth_mmdd=mmdd)
+        session.add(created)
+        session.flush()
+        audit(session, actor, "user.created", created, email=email, role=role, source="demo seed")
+        report.created.append(f"user {email}")
+        return created
+
+    staff = {email: user(email, name, role) for email, name, role in STAFF}
+    cohorts: dict[str, Cohort] = {}
+    for name, description, owner in COHORTS:
+        cohort = session.scalar(select(Cohort).where(Cohort.name == name))
+        if cohort is None:
+            cohort = Cohort(name=name, description=description)
+            session.add(cohort)
+            session.flush()
+            session.add(CohortSupervisor(cohort_id=cohort.id, user_id=staff[owner].id))
+            audit(session, actor, "cohort.created", cohort, name=name, source="demo seed")
+            report.created.append(f"cohort {name}")
+        cohorts[name] = cohort
+    for email, name, cohort_name, nabp, mmdd in TRAINEES:
+        trainee = user(email, name, "trainee", nabp, mmdd)
+        cohort = cohorts[cohort_name]
+        member = session.scalar(select(CohortMember).where(CohortMember.cohort_id == cohort.id,
+                                                           CohortMember.user_id == trainee.id))
+        if member is None:
+            session.add(CohortMember(cohort_id=cohort.id, user_id=trainee.id))
+            report.created.append(f"membership {email} in {cohort_name}")
+    session.flush()
+    return report

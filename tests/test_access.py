@@ -1,0 +1,135 @@
+"""Every endpoint declares who may use it, and the declarations hold for every role."""
+
+import pytest
+from flask import url_for
+
+from lms.access import declared, public
+from lms.accounts.models import User
+from lms.extensions import db
+from tests.conftest import create_cohort, create_user, login, make_app, post_form, reset_database
+
+
+def undeclared_endpoints(app) -> list[str]:
+    return sorted(rule.endpoint for rule in app.url_map.iter_rules()
+                  if declared(app.view_functions[rule.endpoint]) is None)
+
+
+def test_every_endpoint_declares_its_access(app):
+    """The URL map has no endpoint without an access declaration."""
+    assert undeclared_endpoints(app) == []
+
+
+def test_a_route_without_a_declaration_is_caught_and_refused(tmp_path):
+    """Adding an undeclared route makes the URL-map check fail, and the route answers 403."""
+    app = make_app(tmp_path)
+    reset_database(app)
+
+    @app.route("/throwaway")
+    def throwaway():
+        return "secret"
+
+    @app.route("/throwaway-public")
+    @public
+    def throwaway_public():
+        return "fine"
+
+    assert undeclared_endpoints(app) == ["throwaway"]
+    client = app.test_client()
+    assert client.get("/throwaway").status_code == 403
+    assert client.get("/throwaway-public").status_code == 200
+
+
+# --- the authorization matrix ----------------------------------------------------------
+
+ANON, TRAINEE, OTHER_SUP, SUPERVISOR, ADMIN = "anonymous", "trainee", "other_supervisor", "supervisor", "admin"
+EVERYONE = {ANON, TRAINEE, OTHER_SUP, SUPERVISOR, ADMIN}
+SIGNED_IN = EVERYONE - {ANON}
+STAFF = {OTHER_SUP, SUPERVISOR, ADMIN}
+
+# endpoint -> (method, who is allowed). Any endpoint missing here fails the matrix test, so a
+# new route cannot ship without someone deciding who may call it.
+MATRIX = {
+    "static": ("GET", EVERYONE),
+    "core.healthz": ("GET", EVERYONE),
+    "core.index": ("GET", EVERYONE),
+    "core.home": ("GET", SIGNED_IN),
+    "accounts.login": ("GET", EVERYONE),
+    "accounts.logout": ("POST", SIGNED_IN),
+    "accounts.set_password": ("GET", EVERYONE),
+    "accounts.profile": ("GET", SIGNED_IN),
+    "accounts.change_password": ("POST", SIGNED_IN),
+    "accounts.user_list": ("GET", {ADMIN}),
+    "accounts.user_new": ("GET", {ADMIN}),
+    "accounts.user_edit": ("GET", {ADMIN}),
+    "accounts.user_password_link": ("POST", {ADMIN}),
+    "accounts.user_set_active": ("POST", {ADMIN}),
+    "accounts.audit_log": ("GET", {ADMIN}),
+    "accounts.cohort_list": ("GET", STAFF),
+    "accounts.cohort_new": ("GET", {ADMIN}),
+    "accounts.cohort_detail": ("GET", {SUPERVISOR, ADMIN}),
+    "accounts.cohort_remove_member": ("POST", {SUPERVISOR, ADMIN}),
+    "accounts.cohort_add_supervisor": ("POST", {ADMIN}),
+    "accounts.cohort_remove_supervisor": ("POST", {ADMIN}),
+}
+
+
+@pytest.fixture
+def world(app):
+    """Two cohorts with different supervisors, a trainee in the first, and an admin."""
+    people = {
+        TRAINEE: create_user("trainee"),
+        SUPERVISOR: create_user("supervisor"),
+        OTHER_SUP: create_user("supervisor"),
+        ADMIN: create_user("admin"),
+    }
+    cohort = create_cohort("Main", supervisors=[people[SUPERVISOR]], trainees=[people[TRAINEE]])
+    create_cohort("Other", supervisors=[people[OTHER_SUP]])
+    return people, cohort
+
+
+def url_for_endpoint(app, endpoint, people, cohort) -> str:
+    values = {"cohort_id": cohort.id, "user_id": people[TRAINEE].id, "token": "not-a-real-token",
+              "filename": "css/site.css"}
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    with app.test_request_context():
+        return url_for(endpoint, **{name: values[name] for name in rule.arguments})
+
+
+def allowed(response) -> bool:
+    if response.status_code in (401, 403):
+        return False
+    # Flask-Login sends anonymous users to the sign-in page with ?next=...
+    if response.status_code == 302 and "/login?next=" in response.headers["Location"]:
+        return False
+    return True
+
+
+def test_matrix_covers_every_endpoint(app):
+    """Each endpoint in the URL map has an expected-access row in the matrix."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - MATRIX.keys() == set(), "add the new endpoints to MATRIX"
+    assert MATRIX.keys() - endpoints == set(), "MATRIX names endpoints that no longer exist"
+
+
+@pytest.mark.parametrize("who", sorted(EVERYONE))
+def test_authorization_matrix(app, world, who):
+    """Each role can reach exactly the endpoints the matrix allows it."""
+    people, cohort = world
+    client = app.test_client()
+    if who != ANON:
+        login(client, people[who])
+    mismatches = []
+    for endpoint, (method, allowed_roles) in MATRIX.items():
+        url = url_for_endpoint(app, endpoint, people, cohort)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = post_form(client, url)
+        response.close()
+        if who != ANON and endpoint == "accounts.logout" and allowed(response):
+            login(client, people[who])  # signing out ended the session; sign back in
+        if allowed(response) != (who in allowed_roles):
+            mismatches.append(f"{method} {endpoint}: {response.status_code}")
+    assert mismatches == []
+    if who != ADMIN:  # only an admin may deactivate; nobody else's requests may have done it
+        assert db.session.get(User, people[TRAINEE].id).active, "a refused request changed data"
