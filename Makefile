@@ -24,8 +24,15 @@ run: $(VENV)/.installed
 	@echo "Open http://127.0.0.1:$(PORT)/ and sign in with a demo account above."
 	$(BIN)/lms run --port $(PORT)
 
+AXE := .cache/node/node_modules/axe-core/axe.min.js
+
+# axe-core (accessibility rules) for the browser tests, from the npm registry when npm exists.
+$(AXE):
+	@if command -v npm >/dev/null; then npm install --silent --prefix .cache/node axe-core@4 --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks will be skipped"; fi
+
 # The suite runs on SQLite; when LMS_TEST_DATABASE_URL is set it runs again on PostgreSQL.
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(AXE)
 	$(BIN)/ruff check .
 	LMS_TEST_DATABASE_URL= $(BIN)/pytest
 	@if [ -n "$$LMS_TEST_DATABASE_URL" ]; then \

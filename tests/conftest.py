@@ -1,9 +1,11 @@
 """Shared fixtures: an app per test on in-memory SQLite (or PostgreSQL when configured), builders."""
 
+import contextvars
 import os
 import re
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from lms import create_app
@@ -30,6 +32,18 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, which must run every test: {report.longrepr}"
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests never share the test's app context.
+
+    Flask reuses an app context that is already pushed, which would share ``g`` (the
+    signed-in user, the CSRF token) and the database session between the test and every
+    request. Running each request in an empty context makes it behave like a real one.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
@@ -40,7 +54,25 @@ def make_app(tmp_path, **overrides):
         "SERVER_NAME": "lms.test",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    _created_apps.append(app)
+    return app
+
+
+_created_apps = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines():
+    """Close every pooled connection a test's apps opened (PostgreSQL would warn about leaks)."""
+    yield
+    while _created_apps:
+        app = _created_apps.pop()
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 def reset_database(app):
@@ -62,8 +94,6 @@ def app(tmp_path):
     yield app
     db.session.remove()
     ctx.pop()
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -74,6 +104,12 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def fresh(obj):
+    """Reload ``obj`` from the database, after requests made their own changes."""
+    db.session.expire_all()
+    return db.session.get(type(obj), obj.id)
 
 
 # --- builders --------------------------------------------------------------------------

@@ -4,9 +4,7 @@ import pytest
 from flask import url_for
 
 from lms.access import declared, public
-from lms.accounts.models import User
-from lms.extensions import db
-from tests.conftest import create_cohort, create_user, login, make_app, post_form, reset_database
+from tests.conftest import create_cohort, create_user, fresh, login, make_app, post_form, reset_database
 
 
 def undeclared_endpoints(app) -> list[str]:
@@ -132,4 +130,4 @@ def test_authorization_matrix(app, world, who):
             mismatches.append(f"{method} {endpoint}: {response.status_code}")
     assert mismatches == []
     if who != ADMIN:  # only an admin may deactivate; nobody else's requests may have done it
-        assert db.session.get(User, people[TRAINEE].id).active, "a refused request changed data"
+        assert fresh(people[TRAINEE]).active, "a refused request changed data"

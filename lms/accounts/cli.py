@@ -30,7 +30,7 @@ def create(email: str, role: str, name: str, base_url: str) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    with current_app.test_request_context(base_url=base_url):
-        link = url_for("accounts.set_password", token=token, _external=True)
+    with current_app.test_request_context():
+        link = base_url.rstrip("/") + url_for("accounts.set_password", token=token)
     click.echo(f"Created {role} {user.email}.")
     click.echo(f"Set-password link (valid {current_app.config['SET_PASSWORD_LINK_HOURS']} h, one use): {link}")

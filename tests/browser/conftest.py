@@ -1,0 +1,85 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the app on a local port."""
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from lms.demo.services import seed_demo
+from lms.extensions import db
+from tests.conftest import TEST_DATABASE_URL, make_app, reset_database
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+AXE = Path(__file__).resolve().parents[2] / ".cache/node/node_modules/axe-core/axe.min.js"
+
+if not Path(CHROMIUM).exists():
+    pytestmark = pytest.mark.skip(reason=f"{CHROMIUM} not found (apt-get install chromium); CI installs it")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # axe-core is injected as a script tag, which the site's CSP (rightly) forbids.
+    return {**browser_context_args, "bypass_csp": True}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app with demo data, served on a free port in a background thread."""
+    tmp = tmp_path_factory.mktemp("live")
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp / 'live.sqlite3'}"
+    app = make_app(tmp, SQLALCHEMY_DATABASE_URI=url, SERVER_NAME=None, TESTING=False)
+    reset_database(app)
+    with app.app_context():
+        seed_demo(db.session)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def axe_check():
+    """Run axe-core on the page; return serious and critical WCAG 2 A/AA violations."""
+    if not AXE.exists():
+        pytest.skip("axe-core not installed (make test installs it with npm)")
+
+    def check(page):
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})")
+        return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in result["violations"]
+                if v["impact"] in ("serious", "critical")]
+
+    return check
+
+
+def sign_in(page, base_url, email, password="demo-password"):
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def screenshots_dir():
+    path = Path(os.environ.get("LMS_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+    path.mkdir(exist_ok=True)
+    return path
