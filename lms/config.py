@@ -16,6 +16,8 @@ DEFAULTS = {
     "CONTENT_DIR": str(PROJECT_ROOT / "content"),
     "QUIZZES_DIR": str(PROJECT_ROOT / "quizzes"),
     "SANDBOX_DIR": str(PROJECT_ROOT / "sandbox"),
+    # Curriculum standard checked by `lms content check`: words of lesson text per module.
+    "CONTENT_MIN_WORDS": 2500,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

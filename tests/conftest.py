@@ -1,8 +1,10 @@
 """Shared fixtures: an app per test on in-memory SQLite (or PostgreSQL when configured), builders."""
 
 import contextvars
+import functools
 import os
 import re
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -14,6 +16,7 @@ from lms.accounts.models import Cohort, CohortMember, CohortSupervisor, User
 from lms.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
+DATA = Path(__file__).resolve().parent / "data"
 PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -52,6 +55,8 @@ def make_app(tmp_path, **overrides):
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "lms.test",
+        "CONTENT_DIR": str(DATA / "content"),
+        "CONTENT_MIN_WORDS": 0,
     }
     config.update(overrides)
     app = create_app(config)
@@ -114,11 +119,16 @@ def fresh(obj):
 
 # --- builders --------------------------------------------------------------------------
 
+@functools.cache
+def password_hash(password: str) -> str:
+    return services.hash_password(password)  # scrypt is slow on purpose: hash each test password once
+
+
 def create_user(role="trainee", email=None, name=None, password=PASSWORD, active=True, **fields) -> User:
     count = db.session.query(User).count() + 1
     email = email or f"{role}{count}@hospital.test"
     user = User(email=email, name=name or f"{role.capitalize()} {count}", role=role,
-                password_hash=services.hash_password(password) if password else None, active=active, **fields)
+                password_hash=password_hash(password) if password else None, active=active, **fields)
     db.session.add(user)
     db.session.commit()
     return user

@@ -68,6 +68,13 @@ MATRIX = {
     "accounts.cohort_remove_member": ("POST", {SUPERVISOR, ADMIN}),
     "accounts.cohort_add_supervisor": ("POST", {ADMIN}),
     "accounts.cohort_remove_supervisor": ("POST", {ADMIN}),
+    "content.catalog": ("GET", SIGNED_IN),
+    "content.module_overview": ("GET", SIGNED_IN),
+    "content.lesson": ("GET", SIGNED_IN),
+    "content.mark_read": ("POST", SIGNED_IN),
+    "content.asset": ("GET", SIGNED_IN),
+    "content.glossary": ("GET", SIGNED_IN),
+    "content.status": ("GET", {ADMIN}),
 }
 
 
@@ -87,7 +94,8 @@ def world(app):
 
 def url_for_endpoint(app, endpoint, people, cohort) -> str:
     values = {"cohort_id": cohort.id, "user_id": people[TRAINEE].id, "token": "not-a-real-token",
-              "filename": "css/site.css"}
+              "filename": "images/pocket.png" if endpoint == "content.asset" else "css/site.css",
+              "module_id": "alpha", "lesson_id": "first"}
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})

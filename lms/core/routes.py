@@ -8,7 +8,9 @@ from lms.access import public, signed_in
 from lms.accounts import services as accounts
 from lms.accounts.forms import LogoutForm
 from lms.accounts.models import AuditEvent, Cohort, CohortMember, User
+from lms.content.services import get_catalog
 from lms.extensions import db
+from lms.progress import services as progress
 
 bp = Blueprint("core", __name__)
 
@@ -48,8 +50,25 @@ def home():
             select(CohortMember.cohort_id, func.count()).where(CohortMember.cohort_id.in_([c.id for c in cohorts]))
             .group_by(CohortMember.cohort_id)).all())
         return render_template("core/home_supervisor.html", cohorts=cohorts, sizes=sizes)
-    cohorts = [m.cohort for m in user.memberships]
-    return render_template("core/home_trainee.html", cohorts=cohorts)
+    return render_template("core/home_trainee.html", cohorts=[m.cohort for m in user.memberships],
+                           **trainee_overview(user.id))
+
+
+def trainee_overview(user_id: int) -> dict:
+    """Modules in progress and the next lesson to read, for the trainee's home page."""
+    catalog = get_catalog()
+    read = progress.lessons_read(db.session, user_id)
+    in_progress = [(m, len(read[m.id])) for m in catalog.modules if read.get(m.id) and len(read[m.id]) < len(m.lessons)]
+    completed = [m for m in catalog.modules if read.get(m.id) and len(read[m.id]) >= len(m.lessons)]
+    last = catalog.module(progress.last_read_module(db.session, user_id) or "")
+    candidates = ([last] if last else []) + [m for m, _n in in_progress] + list(catalog.modules)
+    next_step = None
+    for module in candidates:
+        lesson = next((lesson for lesson in module.lessons if lesson.id not in read.get(module.id, ())), None)
+        if lesson is not None:
+            next_step = (module, lesson)
+            break
+    return {"in_progress": in_progress, "completed": completed, "next_step": next_step}
 
 
 def inject_layout_context():

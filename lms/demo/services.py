@@ -7,6 +7,9 @@ from sqlalchemy.orm import Session
 
 from lms.accounts.models import Cohort, CohortMember, CohortSupervisor, User
 from lms.accounts.services import Actor, audit, hash_password
+from lms.content.loader import Catalog
+from lms.db import utcnow
+from lms.progress.services import mark_lesson_read
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published demo credential, only seeded by `lms demo seed`
 
@@ -33,6 +36,19 @@ TRAINEES = [
 ]
 
 
+# (email, module id, how many of its lessons were read): progress in various states.
+READING = [
+    ("trainee@demo.test", "informatics-role", None),  # None = every lesson
+    ("trainee@demo.test", "bcma-barcodes", 2),
+    ("maria.garcia@demo.test", "informatics-role", None),
+    ("maria.garcia@demo.test", "order-entry-verification", 3),
+    ("dmitri.volkov@demo.test", "informatics-role", 1),
+    ("aisha.bello@demo.test", "automated-dispensing-cabinets", None),
+    ("chen.wei@demo.test", "telepharmacy-virtual-care", 2),
+    ("tom.nguyen@demo.test", "hl7-interfaces", 1),
+]
+
+
 @dataclass
 class SeedReport:
     created: list[str] = field(default_factory=list)
@@ -42,8 +58,8 @@ class SeedReport:
         return bool(self.created)
 
 
-def seed_demo(session: Session) -> SeedReport:
-    """Create the demo accounts and cohorts that are missing; never touch existing rows."""
+def seed_demo(session: Session, catalog: Catalog | None = None) -> SeedReport:
+    """Create the demo accounts, cohorts and progress that are missing; never touch existing rows."""
     report = SeedReport()
     actor = Actor(None, "demo-seed")
     password_hash: str | None = None
@@ -83,4 +99,19 @@ def seed_demo(session: Session) -> SeedReport:
             session.add(CohortMember(cohort_id=cohort.id, user_id=trainee.id))
             report.created.append(f"membership {email} in {cohort_name}")
     session.flush()
+    if catalog is not None:
+        _seed_reading(session, catalog, report)
     return report
+
+
+def _seed_reading(session: Session, catalog: Catalog, report: SeedReport) -> None:
+    now = utcnow()
+    for email, module_id, count in READING:
+        module = catalog.module(module_id)
+        user = session.scalar(select(User).where(User.email == email))
+        if module is None or user is None:
+            continue  # content not shipped in this tree: nothing to seed
+        for position, lesson in enumerate(module.lessons[:count]):
+            _record, created = mark_lesson_read(session, user.id, module, lesson.id, 600 + 90 * position, now)
+            if created:
+                report.created.append(f"read {email} {module_id}/{lesson.id}")

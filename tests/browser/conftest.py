@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from lms.config import PROJECT_ROOT
+from lms.content.services import get_catalog
 from lms.demo.services import seed_demo
 from lms.extensions import db
 from tests.conftest import TEST_DATABASE_URL, make_app, reset_database
@@ -42,10 +44,12 @@ def live_server(tmp_path_factory):
     """The app with demo data, served on a free port in a background thread."""
     tmp = tmp_path_factory.mktemp("live")
     url = TEST_DATABASE_URL or f"sqlite:///{tmp / 'live.sqlite3'}"
-    app = make_app(tmp, SQLALCHEMY_DATABASE_URI=url, SERVER_NAME=None, TESTING=False)
+    # The real curriculum, so lesson pages are audited with real tables, callouts and links.
+    app = make_app(tmp, SQLALCHEMY_DATABASE_URI=url, SERVER_NAME=None, TESTING=False,
+                   CONTENT_DIR=str(PROJECT_ROOT / "content"))
     reset_database(app)
     with app.app_context():
-        seed_demo(db.session)
+        seed_demo(db.session, get_catalog())
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

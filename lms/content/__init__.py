@@ -1,0 +1,1 @@
+"""Learning modules: load Markdown content, render it safely, serve catalog and lesson pages."""

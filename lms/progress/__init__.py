@@ -1,0 +1,1 @@
+"""Learner progress: lessons read (and, later, completions, evaluations and credits)."""
