@@ -18,7 +18,7 @@ from lms.extensions import db
 TEST_DATABASE_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
 DATA = Path(__file__).resolve().parent / "data"
 PASSWORD = "correct horse battery"
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def pytest_report_header(config):

@@ -23,6 +23,11 @@ def actor() -> Actor:
     return Actor(current_user.id if current_user.is_authenticated else None, request.remote_addr or "")
 
 
+def me() -> User:
+    """The signed-in account as an ORM object, for views that change it."""
+    return db.session.get(User, current_user.id)
+
+
 def _form_error(form, error: AccountError) -> None:
     """Attach a service error to the form field it names, or show it as a flash."""
     field = getattr(form, error.field, None) if error.field else None
@@ -79,7 +84,7 @@ def login():
 def logout():
     form = forms.LogoutForm()
     if form.validate_on_submit():
-        services.audit(db.session, actor(), "logout", current_user._get_current_object())
+        services.audit(db.session, actor(), "logout", me())
         db.session.commit()
         logout_user()
         flash("You are signed out.", "info")
@@ -116,7 +121,7 @@ def set_password(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @signed_in
 def profile():
-    user = current_user._get_current_object()
+    user = me()
     form = forms.ProfileForm(obj=user if request.method == "GET" else None)
     password_form = forms.ChangePasswordForm(prefix="pw")
     if form.submit.data and form.validate_on_submit():
@@ -136,7 +141,7 @@ def profile():
 @bp.route("/profile/password", methods=["POST"])
 @signed_in
 def change_password():
-    user = current_user._get_current_object()
+    user = me()
     form = forms.ProfileForm(obj=user, formdata=None)
     password_form = forms.ChangePasswordForm(prefix="pw")
     if password_form.validate_on_submit():

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from functools import cache
 from importlib.resources import files
 
-from sqlalchemy import func, select
+from flask_login import UserMixin
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -125,15 +126,47 @@ def authenticate(session: Session, email: str, password: str, actor_ip: str, now
     return user
 
 
-def load_session_user(session: Session, session_id: str) -> User | None:
+@dataclass(frozen=True)
+class SessionUser(UserMixin):
+    """The signed-in user as every request sees it: a small immutable value, read with one Core query.
+
+    Loading a full ORM ``User`` on every request costs several times more; views that change the
+    account load it explicitly with ``session.get(User, current_user.id)``.
+    """
+
+    id: int
+    email: str
+    name: str
+    role: str
+    active: bool
+    session_token: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+_users = User.__table__
+_SESSION_USER = select(_users.c.id, _users.c.email, _users.c.name, _users.c.role, _users.c.active,
+                       _users.c.session_token).where(_users.c.id == bindparam("user_id"))
+
+
+def load_session_user(session: Session, session_id: str) -> SessionUser | None:
     """Resolve the id stored in the session cookie (user id + session token)."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = session.get(User, int(user_id))
-    if user is None or not secrets.compare_digest(user.session_token, token) or not user.active:
+    row = session.execute(_SESSION_USER, {"user_id": int(user_id)}).first()
+    if row is None or not row.active or not secrets.compare_digest(row.session_token, token):
         return None
-    return user
+    return SessionUser(*row)
 
 
 # --- users -----------------------------------------------------------------------------
@@ -290,21 +323,21 @@ def use_password_link(session: Session, token: str, password: str, now: datetime
 
 # --- cohorts ---------------------------------------------------------------------------
 
-def is_cohort_supervisor(session: Session, user: User, cohort_id: int) -> bool:
+def is_cohort_supervisor(session: Session, user: User | SessionUser, cohort_id: int) -> bool:
     return session.scalar(
         select(func.count()).select_from(CohortSupervisor)
         .where(CohortSupervisor.cohort_id == cohort_id, CohortSupervisor.user_id == user.id)
     ) > 0
 
 
-def can_manage_cohort(session: Session, user: User, cohort_id: int) -> bool:
+def can_manage_cohort(session: Session, user: User | SessionUser, cohort_id: int) -> bool:
     """Admins manage every cohort; supervisors only the cohorts they own."""
     if user.role == "admin":
         return True
     return user.role == "supervisor" and is_cohort_supervisor(session, user, cohort_id)
 
 
-def visible_cohorts(session: Session, user: User) -> list[Cohort]:
+def visible_cohorts(session: Session, user: User | SessionUser) -> list[Cohort]:
     query = select(Cohort).order_by(Cohort.name)
     if user.role != "admin":
         query = query.join(CohortSupervisor).where(CohortSupervisor.user_id == user.id)

@@ -1,13 +1,29 @@
 """Catalog, module overview, lessons, glossary, module images and the admin content status page."""
 
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import Markup
 
 from lms.access import roles, signed_in
 from lms.content.forms import MarkReadForm
+from lms.content.loader import Lesson, Module
 from lms.content.services import get_catalog, search
 from lms.db import utcnow
 from lms.extensions import db
@@ -16,8 +32,24 @@ from lms.progress import services as progress
 bp = Blueprint("content", __name__)
 
 
-def _opened_signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="lesson-opened")
+def _opened_mac(timestamp: str) -> str:
+    key = (current_app.config["SECRET_KEY"] + ":lesson-opened").encode()
+    return hmac.new(key, timestamp.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def opened_token(now: datetime) -> str:
+    """A tamper-evident 'page served at' stamp for the mark-as-read form (cheap: plain HMAC)."""
+    stamp = str(int(now.timestamp()))
+    return f"{stamp}.{_opened_mac(stamp)}"
+
+
+def seconds_since(token: str, now: datetime) -> int | None:
+    """Seconds since the page carrying ``token`` was served, or None if the stamp is not ours or too old."""
+    stamp, _, mac = (token or "").partition(".")
+    if not stamp.isdigit() or not hmac.compare_digest(mac, _opened_mac(stamp)):
+        return None
+    seconds = int(now.timestamp()) - int(stamp)
+    return seconds if 0 <= seconds <= 24 * 3600 else None
 
 
 def _module_or_404(module_id: str):
@@ -53,19 +85,42 @@ def module_overview(module_id: str):
                            prerequisites=prerequisites)
 
 
+@dataclass(frozen=True)
+class LessonParts:
+    body: Markup
+    pager: Markup
+    mark_read_url: str
+
+
+def lesson_parts(version: str, module: Module, lesson: Lesson) -> LessonParts:
+    """The reader-independent parts of a lesson page, rendered once per content version and mount point."""
+    cache = current_app.extensions.setdefault("lms_lesson_parts", {})
+    key = (version, module.id, lesson.id, request.script_root)
+    parts = cache.get(key)
+    if parts is None:
+        macros = get_template_attribute("content/_lesson_parts.html", "body"), \
+            get_template_attribute("content/_lesson_parts.html", "pager")
+        index = module.lessons.index(lesson)
+        parts = LessonParts(macros[0](module, lesson, index), macros[1](module, index),
+                            url_for("content.mark_read", module_id=module.id, lesson_id=lesson.id))
+        if len(cache) > 2000:  # old content versions after many debug reloads
+            cache.clear()
+        cache[key] = parts
+    return parts
+
+
 @bp.route("/modules/<module_id>/<lesson_id>")
 @signed_in
 def lesson(module_id: str, lesson_id: str):
-    module = _module_or_404(module_id)
-    current = module.lesson(lesson_id)
+    catalog = get_catalog()
+    module = catalog.module(module_id)
+    current = module.lesson(lesson_id) if module else None
     if current is None:
         abort(404)
-    index = module.lessons.index(current)
-    read = progress.lessons_read(db.session, current_user.id, module.id).get(module.id, set())
-    form = MarkReadForm(opened=_opened_signer().dumps(utcnow().timestamp()))
-    return render_template("content/lesson.html", module=module, lesson=current, index=index, read=read, form=form,
-                           previous=module.lessons[index - 1] if index > 0 else None,
-                           following=module.lessons[index + 1] if index + 1 < len(module.lessons) else None)
+    return render_template("content/lesson.html", module=module, lesson=current,
+                           parts=lesson_parts(catalog.version, module, current),
+                           is_read=progress.has_read(db.session, current_user.id, module.id, current.id),
+                           opened=opened_token(utcnow()))
 
 
 @bp.route("/modules/<module_id>/<lesson_id>/read", methods=["POST"])
@@ -75,13 +130,8 @@ def mark_read(module_id: str, lesson_id: str):
     current = module.lesson(lesson_id)
     if current is None:
         abort(404)
-    form = MarkReadForm()
-    seconds = None
-    try:
-        opened = _opened_signer().loads(form.opened.data or "", max_age=24 * 3600)
-        seconds = int(utcnow().timestamp() - float(opened))
-    except (BadSignature, TypeError, ValueError):
-        pass  # a stale or tampered timestamp: record the read, not the time
+    # A stale or tampered stamp records the read without a time.
+    seconds = seconds_since(MarkReadForm().opened.data or "", utcnow())
     _record, created = progress.mark_lesson_read(db.session, current_user.id, module, current.id, seconds, utcnow())
     db.session.commit()
     if created:

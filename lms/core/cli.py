@@ -26,4 +26,4 @@ def register_core_commands(app: Flask) -> None:
             raise click.ClickException("gunicorn is not installed in this environment.")
         click.echo(f"Serving on http://{host}:{port} with {workers} workers")
         os.execv(gunicorn, [gunicorn, "--bind", f"{host}:{port}", "--workers", str(workers),  # noqa: S606
-                            "--access-logfile", "-", "lms:create_app()"])
+                            "--preload", "--access-logfile", "-", "lms.wsgi:app"])

@@ -1,12 +1,11 @@
 """Home pages per role and the load-balancer health check."""
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from lms.access import public, signed_in
 from lms.accounts import services as accounts
-from lms.accounts.forms import LogoutForm
 from lms.accounts.models import AuditEvent, Cohort, CohortMember, User
 from lms.content.services import get_catalog
 from lms.extensions import db
@@ -38,7 +37,7 @@ def index():
 @bp.route("/home")
 @signed_in
 def home():
-    user = current_user._get_current_object()
+    user = current_user
     if user.role == "admin":
         counts = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
         recent = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all()
@@ -50,7 +49,9 @@ def home():
             select(CohortMember.cohort_id, func.count()).where(CohortMember.cohort_id.in_([c.id for c in cohorts]))
             .group_by(CohortMember.cohort_id)).all())
         return render_template("core/home_supervisor.html", cohorts=cohorts, sizes=sizes)
-    return render_template("core/home_trainee.html", cohorts=[m.cohort for m in user.memberships],
+    cohorts = db.session.scalars(select(Cohort).join(CohortMember).where(CohortMember.user_id == user.id)
+                                 .order_by(Cohort.name)).all()
+    return render_template("core/home_trainee.html", cohorts=cohorts,
                            **trainee_overview(user.id))
 
 
@@ -71,6 +72,45 @@ def trainee_overview(user_id: int) -> dict:
     return {"in_progress": in_progress, "completed": completed, "next_step": next_step}
 
 
+# The main navigation: (label, endpoint, roles that see it, endpoint prefixes that mark it current).
+NAV = [
+    ("Home", "core.home", ("trainee", "supervisor", "admin"), ("core.home",)),
+    ("Modules", "content.catalog", ("trainee", "supervisor", "admin"),
+     ("content.catalog", "content.module_overview", "content.lesson", "content.glossary")),
+    ("Cohorts", "accounts.cohort_list", ("supervisor", "admin"), ("accounts.cohort",)),
+    ("Users", "accounts.user_list", ("admin",), ("accounts.user",)),
+    ("Audit log", "accounts.audit_log", ("admin",), ("accounts.audit_log",)),
+    ("Content", "content.status", ("admin",), ("content.status",)),
+    ("Profile", "accounts.profile", ("trainee", "supervisor", "admin"), ("accounts.profile",)),
+]
+_STATIC_URLS = {
+    "site_css": ("static", {"filename": "css/site.css"}),
+    "print_css": ("static", {"filename": "css/print.css"}),
+    "favicon": ("static", {"filename": "img/favicon.svg"}),
+    "forms_js": ("static", {"filename": "js/forms.js"}),
+    "index": ("core.index", {}),
+    "logout": ("accounts.logout", {}),
+}
+
+
+def _layout_urls() -> dict[str, str]:
+    """URLs the layout uses on every page, built once per app and mount point (url_for is not free)."""
+    cache = current_app.extensions.setdefault("lms_layout_urls", {})
+    key = request.script_root
+    if key not in cache:
+        urls = {name: url_for(endpoint, **values) for name, (endpoint, values) in _STATIC_URLS.items()}
+        urls.update({endpoint: url_for(endpoint) for _label, endpoint, _roles, _prefixes in NAV})
+        cache[key] = urls
+    return cache[key]
+
+
 def inject_layout_context():
-    """Template globals every page needs (the sign-out form carries a CSRF token)."""
-    return {"logout_form": LogoutForm() if current_user.is_authenticated else None}
+    """Template globals every page needs: the signed-in user, the navigation and layout URLs."""
+    urls = _layout_urls()
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    nav_items = []
+    if user is not None:
+        endpoint = request.endpoint or ""
+        nav_items = [(label, urls[target], endpoint.startswith(prefixes))
+                     for label, target, allowed, prefixes in NAV if user.role in allowed]
+    return {"me": user, "nav_items": nav_items, "static_urls": urls}

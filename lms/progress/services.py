@@ -3,7 +3,7 @@
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,17 @@ def mark_lesson_read(session: Session, user_id: int, module: Module, lesson_id: 
                                                            LessonRead.lesson_id == lesson_id))
         return existing, False
     return record, True
+
+
+# Built once: the lesson page asks this on every view, and statement construction is not free.
+_HAS_READ = select(LessonRead.id).where(LessonRead.user_id == bindparam("user_id"),
+                                        LessonRead.module_id == bindparam("module_id"),
+                                        LessonRead.lesson_id == bindparam("lesson_id")).limit(1)
+
+
+def has_read(session: Session, user_id: int, module_id: str, lesson_id: str) -> bool:
+    return session.execute(_HAS_READ, {"user_id": user_id, "module_id": module_id,
+                                       "lesson_id": lesson_id}).first() is not None
 
 
 def lessons_read(session: Session, user_id: int, module_id: str | None = None) -> dict[str, set[str]]:

@@ -45,8 +45,10 @@ def live_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("live")
     url = TEST_DATABASE_URL or f"sqlite:///{tmp / 'live.sqlite3'}"
     # The real curriculum, so lesson pages are audited with real tables, callouts and links.
+    # Every browser test signs in from 127.0.0.1, so the per-address throttle is raised here;
+    # throttling itself is tested in tests/accounts/test_login.py.
     app = make_app(tmp, SQLALCHEMY_DATABASE_URI=url, SERVER_NAME=None, TESTING=False,
-                   CONTENT_DIR=str(PROJECT_ROOT / "content"))
+                   CONTENT_DIR=str(PROJECT_ROOT / "content"), LOGIN_LIMIT_PER_IP="1000 per minute")
     reset_database(app)
     with app.app_context():
         seed_demo(db.session, get_catalog())

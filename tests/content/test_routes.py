@@ -45,7 +45,7 @@ def test_lesson_page_has_toc_and_next_link(app, client, login_as):
 
 
 def opened_token(page: str) -> str:
-    return re.search(r'name="opened" type="hidden" value="([^"]+)"', page).group(1)
+    return re.search(r'name="opened" value="([^"]+)"', page).group(1)
 
 
 def test_mark_as_read_records_once_with_time_on_page(app, client, login_as):
