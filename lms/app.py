@@ -42,6 +42,8 @@ def init_extensions(app: Flask) -> None:
     from lms.accounts.services import load_session_user
     from lms.content.services import init_content
     from lms.progress import models as _progress_models  # noqa: F401
+    from lms.quizzes import models as _quiz_models  # noqa: F401
+    from lms.quizzes.services import init_quizzes
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "lms" / "migrations"), render_as_batch=True)
@@ -54,6 +56,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(lambda session_id: load_session_user(db.session, session_id))
     init_content(app)
+    init_quizzes(app)
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
@@ -63,10 +66,12 @@ def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts_bp
     from lms.content.routes import bp as content_bp
     from lms.core.routes import bp as core_bp
+    from lms.quizzes.routes import bp as quizzes_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(content_bp)
+    app.register_blueprint(quizzes_bp)
     # Static files are public; declare it like any other endpoint.
     app.view_functions["static"] = access.public(app.view_functions["static"])
 
@@ -76,9 +81,11 @@ def register_cli(app: Flask) -> None:
     from lms.content.cli import content_cli
     from lms.core.cli import register_core_commands
     from lms.demo.cli import demo_cli
+    from lms.quizzes.cli import quizzes_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
+    app.cli.add_command(quizzes_cli)
     app.cli.add_command(demo_cli)
     register_core_commands(app)
 

@@ -56,6 +56,7 @@ def make_app(tmp_path, **overrides):
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "lms.test",
         "CONTENT_DIR": str(DATA / "content"),
+        "QUIZZES_DIR": str(DATA / "quizzes"),
         "CONTENT_MIN_WORDS": 0,
     }
     config.update(overrides)

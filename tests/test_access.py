@@ -4,6 +4,8 @@ import pytest
 from flask import url_for
 
 from lms.access import declared, public
+from lms.extensions import db
+from lms.quizzes.models import QuizAttempt
 from tests.conftest import create_cohort, create_user, fresh, login, make_app, post_form, reset_database
 
 
@@ -75,6 +77,18 @@ MATRIX = {
     "content.asset": ("GET", SIGNED_IN),
     "content.glossary": ("GET", SIGNED_IN),
     "content.status": ("GET", {ADMIN}),
+    "quizzes.index": ("GET", SIGNED_IN),
+    "quizzes.start_post_test": ("POST", SIGNED_IN),
+    "quizzes.start_practice_exam": ("POST", SIGNED_IN),
+    "quizzes.start_review": ("POST", SIGNED_IN),
+    # Attempt pages belong to the trainee's own attempt (the fixture's attempt is the trainee's).
+    "quizzes.take": ("GET", {TRAINEE}),
+    "quizzes.answer": ("POST", {TRAINEE}),
+    "quizzes.review_page": ("GET", {TRAINEE}),
+    "quizzes.submit": ("POST", {TRAINEE}),
+    "quizzes.result": ("GET", {TRAINEE}),
+    "quizzes.stats_index": ("GET", STAFF),
+    "quizzes.stats_bank": ("GET", STAFF),
 }
 
 
@@ -89,20 +103,27 @@ def world(app):
     }
     cohort = create_cohort("Main", supervisors=[people[SUPERVISOR]], trainees=[people[TRAINEE]])
     create_cohort("Other", supervisors=[people[OTHER_SUP]])
+    attempt = QuizAttempt(user_id=people[TRAINEE].id, kind="post_test", source_id="alpha", mode="exam",
+                          content_version="test", item_ids=["alpha-001"],
+                          layout={"alpha-001": {"options": ["a", "b", "c"]}}, pass_mark=70)
+    db.session.add(attempt)
+    db.session.commit()
+    people["attempt_id"] = attempt.id
     return people, cohort
 
 
 def url_for_endpoint(app, endpoint, people, cohort) -> str:
     values = {"cohort_id": cohort.id, "user_id": people[TRAINEE].id, "token": "not-a-real-token",
               "filename": "images/pocket.png" if endpoint == "content.asset" else "css/site.css",
-              "module_id": "alpha", "lesson_id": "first"}
+              "module_id": "alpha", "lesson_id": "first", "attempt_id": people["attempt_id"], "position": 1,
+              "blueprint_id": "mini", "bank_id": "alpha"}
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})
 
 
 def allowed(response) -> bool:
-    if response.status_code in (401, 403):
+    if response.status_code in (401, 403, 404):  # another trainee's attempt answers 404, as if it did not exist
         return False
     # Flask-Login sends anonymous users to the sign-in page with ?next=...
     if response.status_code == 302 and "/login?next=" in response.headers["Location"]:

@@ -28,6 +28,7 @@ from lms.content.services import get_catalog, search
 from lms.db import utcnow
 from lms.extensions import db
 from lms.progress import services as progress
+from lms.quizzes.services import get_library
 
 bp = Blueprint("content", __name__)
 
@@ -81,8 +82,10 @@ def module_overview(module_id: str):
     read = progress.lessons_read(db.session, current_user.id, module.id).get(module.id, set())
     next_lesson = next((lesson for lesson in module.lessons if lesson.id not in read), None)
     prerequisites = [cat.module(p) for p in module.prerequisites if cat.module(p)]
+    post_test = get_library().bank_for_module(module.id)
     return render_template("content/module.html", module=module, read=read, next_lesson=next_lesson,
-                           prerequisites=prerequisites)
+                           prerequisites=prerequisites, post_test=post_test,
+                           has_post_test=post_test is not None and any(i.graded for i in post_test.items))
 
 
 @dataclass(frozen=True)

@@ -1,61 +1,31 @@
 """The content store (catalog cached per content version) and catalog search."""
 
-import os
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
 
 from lms.content.loader import Catalog, Module, load_catalog
-
-
-class ContentStore:
-    """Holds the rendered catalog. Renders once per content version, never per request.
-
-    In debug mode each access compares a cheap fingerprint of the files (names, sizes and
-    modification times) and reloads when an author has edited something; in production a
-    restart picks up edits.
-    """
-
-    def __init__(self, content_dir: str, min_words: int, watch: bool):
-        self.content_dir = Path(content_dir)
-        self.min_words = min_words
-        self.watch = watch
-        self._catalog: Catalog | None = None
-        self._fingerprint: tuple | None = None
-        self._lock = threading.Lock()
-
-    def _current_fingerprint(self) -> tuple:
-        entries = []
-        for folder, _dirs, files in os.walk(self.content_dir):
-            for name in files:
-                stat = os.stat(os.path.join(folder, name))
-                entries.append((folder, name, stat.st_size, stat.st_mtime_ns))
-        return tuple(sorted(entries))
-
-    def catalog(self) -> Catalog:
-        if self._catalog is not None and not self.watch:
-            return self._catalog
-        with self._lock:
-            fingerprint = self._current_fingerprint() if self.watch else None
-            if self._catalog is None or fingerprint != self._fingerprint:
-                catalog = load_catalog(self.content_dir, min_words=self.min_words)
-                for problem in catalog.problems:
-                    if problem.fatal:
-                        current_app.logger.warning("content: skipped module: %s", problem)
-                self._catalog, self._fingerprint = catalog, fingerprint
-            return self._catalog
+from lms.datafiles import FolderCache
 
 
 def init_content(app: Flask) -> None:
-    app.extensions["lms_content"] = ContentStore(app.config["CONTENT_DIR"], app.config["CONTENT_MIN_WORDS"],
-                                                 watch=app.debug)
+    content_dir = Path(app.config["CONTENT_DIR"])
+    min_words = app.config["CONTENT_MIN_WORDS"]
+
+    def load() -> Catalog:
+        catalog = load_catalog(content_dir, min_words=min_words)
+        for problem in catalog.problems:
+            if problem.fatal:
+                app.logger.warning("content: skipped module: %s", problem)
+        return catalog
+
+    app.extensions["lms_content"] = FolderCache([content_dir], load, watch=app.debug)
 
 
 def get_catalog() -> Catalog:
-    return current_app.extensions["lms_content"].catalog()
+    return current_app.extensions["lms_content"].get()
 
 
 # --- search ----------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""A loaded-once cache of data read from folders (content, question banks).
+
+Data is parsed and rendered once per version of the files, never per request. In debug mode
+each access compares a cheap fingerprint (names, sizes, modification times) and reloads after
+an edit; in production a restart (or a new release) picks up changes.
+"""
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def folder_fingerprint(*folders: Path) -> tuple:
+    entries = []
+    for root in folders:
+        for folder, _dirs, files in os.walk(root):
+            for name in files:
+                stat = os.stat(os.path.join(folder, name))
+                entries.append((folder, name, stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(entries))
+
+
+class FolderCache(Generic[T]):
+    def __init__(self, folders: list[Path], load: Callable[[], T], watch: bool):
+        self.folders, self._load, self.watch = folders, load, watch
+        self._value: T | None = None
+        self._fingerprint: tuple | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        if self._value is not None and not self.watch:
+            return self._value
+        with self._lock:
+            fingerprint = folder_fingerprint(*self.folders) if self.watch else None
+            if self._value is None or fingerprint != self._fingerprint:
+                self._value, self._fingerprint = self._load(), fingerprint
+            return self._value

@@ -1,0 +1,1 @@
+"""Quizzes: question banks, attempts, grading, practice exams, GIFT interchange and item statistics."""
