@@ -73,6 +73,16 @@ def build_markdown() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin).use(deflist_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify, permalink=False)
+    default_fence = md.renderer.rules["fence"]
+    default_code_block = md.renderer.rules["code_block"]
+
+    def scrollable(rule):
+        def render(self, tokens, idx, options, env):  # long lines scroll sideways: keep the box keyboard-reachable
+            return rule(tokens, idx, options, env).replace("<pre>", '<pre tabindex="0">', 1)
+        return render
+
+    md.add_render_rule("fence", scrollable(default_fence))
+    md.add_render_rule("code_block", scrollable(default_code_block))
     for kind in CALLOUTS:
         md.use(container_plugin, name=kind, render=_callout_renderer(kind))
     return md
@@ -129,6 +139,8 @@ def _walk(tokens: list[Token], ctx: LinkContext, out: Rendered, line_of: int) ->
     words: list[str] = []
     for token in tokens:
         line = token.map[0] + 1 if token.map else line_of
+        if token.type in ("table_open",):
+            token.attrSet("tabindex", "0")  # wide tables scroll; keyboard users must be able to reach them
         if token.type in ("th_open", "td_open"):
             style = token.attrGet("style") or ""
             token.attrs.pop("style", None)  # inline styles are blocked by the CSP; use classes

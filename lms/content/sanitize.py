@@ -8,6 +8,13 @@ ALLOWED_TAGS = frozenset({
     "section", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
 })
 _COMMON = ["class", "id"]
+
+
+def _scroll_box(tag: str, name: str, value: str) -> bool:
+    """Code blocks and tables may scroll sideways; tabindex=0 lets keyboard users scroll them too."""
+    return name in _COMMON or (name == "tabindex" and value == "0")
+
+
 ALLOWED_ATTRIBUTES = {
     "a": ["href", "title", "class", "id", "rel", "aria-label"],
     "img": ["src", "alt", "title", "width", "height", "loading"],
@@ -15,7 +22,8 @@ ALLOWED_ATTRIBUTES = {
     "ol": ["class", "start"],
     "td": ["class"], "th": ["class", "scope"],
     **{tag: _COMMON for tag in ("h2", "h3", "h4", "h5", "h6", "li", "sup", "section", "div", "p", "span",
-                                "code", "pre", "dl", "dt", "dd", "table", "hr", "ul")},
+                                "code", "dl", "dt", "dd", "hr", "ul")},
+    "pre": _scroll_box, "table": _scroll_box,
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from lms.content.services import get_catalog
 from lms.demo.services import COHORTS, DEMO_PASSWORD, STAFF, TRAINEES, seed_demo
 from lms.extensions import db
+from lms.quizzes.services import get_library
 
 demo_cli = AppGroup("demo", help="Demo data for local use (never run by `lms serve`).")
 
@@ -13,7 +14,7 @@ demo_cli = AppGroup("demo", help="Demo data for local use (never run by `lms ser
 @demo_cli.command("seed")
 def seed() -> None:
     """Create the demo accounts, cohorts and activity (safe to run again)."""
-    report = seed_demo(db.session, get_catalog())
+    report = seed_demo(db.session, get_catalog(), get_library())
     db.session.commit()
     click.echo(f"Demo data: {len(report.created)} records created" if report.changed
                else "Demo data: already present, nothing changed")

@@ -1,6 +1,8 @@
 """Demo data for `make run`: a lived-in site. Idempotent: a second run changes nothing."""
 
+import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,6 +12,10 @@ from lms.accounts.services import Actor, audit, hash_password
 from lms.content.loader import Catalog
 from lms.db import utcnow
 from lms.progress.services import mark_lesson_read
+from lms.quizzes import services as quiz_services
+from lms.quizzes.bank import Library
+from lms.quizzes.grading import correct_response
+from lms.quizzes.models import QuizAttempt
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published demo credential, only seeded by `lms demo seed`
 
@@ -49,6 +55,20 @@ READING = [
 ]
 
 
+# (email, kind, source, share of questions answered right, days ago): quiz history in various states.
+QUIZ_HISTORY = [
+    ("trainee@demo.test", "post_test", "informatics-role", 0.5, 9),
+    ("trainee@demo.test", "post_test", "informatics-role", 0.9, 8),
+    ("trainee@demo.test", "practice_exam", "informatics-technician", 0.55, 6),
+    ("trainee@demo.test", "practice_exam", "informatics-technician", 0.68, 3),
+    ("trainee@demo.test", "practice_exam", "informatics-technician", 0.8, 1),
+    ("maria.garcia@demo.test", "post_test", "informatics-role", 1.0, 5),
+    ("aisha.bello@demo.test", "post_test", "automated-dispensing-cabinets", 0.75, 2),
+    ("dmitri.volkov@demo.test", "post_test", "informatics-role", 0.4, 1),
+    ("chen.wei@demo.test", "post_test", "telepharmacy-virtual-care", 0.6, 4),
+]
+
+
 @dataclass
 class SeedReport:
     created: list[str] = field(default_factory=list)
@@ -58,7 +78,7 @@ class SeedReport:
         return bool(self.created)
 
 
-def seed_demo(session: Session, catalog: Catalog | None = None) -> SeedReport:
+def seed_demo(session: Session, catalog: Catalog | None = None, library: Library | None = None) -> SeedReport:
     """Create the demo accounts, cohorts and progress that are missing; never touch existing rows."""
     report = SeedReport()
     actor = Actor(None, "demo-seed")
@@ -101,7 +121,55 @@ def seed_demo(session: Session, catalog: Catalog | None = None) -> SeedReport:
     session.flush()
     if catalog is not None:
         _seed_reading(session, catalog, report)
+    if catalog is not None and library is not None:
+        _seed_quizzes(session, catalog, library, report)
     return report
+
+
+def _seed_quizzes(session: Session, catalog: Catalog, library: Library, report: SeedReport) -> None:
+    """Submitted attempts with a chosen share of right answers; skipped entirely once any exist."""
+    if session.scalar(select(QuizAttempt.id).limit(1)) is not None:
+        return
+    rng = random.Random(2026)  # noqa: S311 - demo data, reproducible
+    for email, kind, source, share, days_ago in QUIZ_HISTORY:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            continue
+        when = utcnow() - timedelta(days=days_ago)
+        try:
+            if kind == "post_test":
+                module = catalog.module(source)
+                if module is None:
+                    continue
+                attempt = quiz_services.start_post_test(session, library, user.id, source,
+                                                        [f"{source}:{o.id}" for o in module.objectives], "exam",
+                                                        when, rng)
+            else:
+                attempt = quiz_services.start_practice_exam(session, library, user.id, source, when, rng)
+        except quiz_services.QuizError:
+            continue
+        right = round(share * len(attempt.item_ids))
+        for index, item_id in enumerate(attempt.item_ids):
+            item = library.items[item_id]
+            response = correct_response(item) if index < right else _wrong(item)
+            if response is not None:
+                quiz_services.save_answer(session, attempt, item, response, when + timedelta(minutes=index))
+        session.flush()
+        session.refresh(attempt)
+        quiz_services.submit_attempt(session, library, attempt, when + timedelta(minutes=40))
+        report.created.append(f"{kind} {email} {source}")
+
+
+def _wrong(item):
+    """A plausible wrong answer for demo data (None for types where one is awkward: left unanswered)."""
+    match item.type:
+        case "single":
+            return next(o.id for o in item.options if o.id not in item.key)
+        case "true_false":
+            return not item.truth
+        case "numeric":
+            return "0"
+    return None
 
 
 def _seed_reading(session: Session, catalog: Catalog, report: SeedReport) -> None:

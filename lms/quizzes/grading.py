@@ -149,7 +149,7 @@ def correct_response(item: Item):
         case "true_false":
             return item.truth
         case "numeric":
-            return str(next(a.answer for a in item.numeric if a.score == 100))
+            return f"{next(a.answer for a in item.numeric if a.score == 100):g}"
         case "short":
             return next((a.text for a in item.short if a.score == 100 and "*" not in a.text), "")
         case "matching":

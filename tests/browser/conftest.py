@@ -11,6 +11,7 @@ from lms.config import PROJECT_ROOT
 from lms.content.services import get_catalog
 from lms.demo.services import seed_demo
 from lms.extensions import db
+from lms.quizzes.services import get_library
 from tests.conftest import TEST_DATABASE_URL, make_app, reset_database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,6 +40,9 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "bypass_csp": True}
 
 
+live_server_app = []  # the app behind live_server, for tests that need to reach into its data
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app with demo data, served on a free port in a background thread."""
@@ -48,10 +52,12 @@ def live_server(tmp_path_factory):
     # Every browser test signs in from 127.0.0.1, so the per-address throttle is raised here;
     # throttling itself is tested in tests/accounts/test_login.py.
     app = make_app(tmp, SQLALCHEMY_DATABASE_URI=url, SERVER_NAME=None, TESTING=False,
-                   CONTENT_DIR=str(PROJECT_ROOT / "content"), LOGIN_LIMIT_PER_IP="1000 per minute")
+                   CONTENT_DIR=str(PROJECT_ROOT / "content"), QUIZZES_DIR=str(PROJECT_ROOT / "quizzes"),
+                   LOGIN_LIMIT_PER_IP="1000 per minute")
+    live_server_app.append(app)
     reset_database(app)
     with app.app_context():
-        seed_demo(db.session, get_catalog())
+        seed_demo(db.session, get_catalog(), get_library())
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -78,7 +78,9 @@ def assert_inert(html: str):
     for tag, attrs in elements(html):
         assert tag in ALLOWED_TAGS, f"tag <{tag}> survived"
         for name, value in attrs:
-            assert name in ALLOWED_ATTRIBUTES.get(tag, []), f"attribute {name} on <{tag}> survived"
+            rule = ALLOWED_ATTRIBUTES.get(tag, [])
+            allowed = rule(tag, name, value) if callable(rule) else name in rule
+            assert allowed, f"attribute {name}={value!r} on <{tag}> survived"
             assert not name.startswith("on")
             if name in ("href", "src"):
                 lowered = "".join((value or "").split()).lower()
