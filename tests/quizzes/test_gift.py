@@ -258,7 +258,7 @@ def test_ids_from_names_and_generated_ids_never_collide():
 
 @pytest.mark.parametrize(("text", "line", "fragment"), [
     # an unclosed block at the end of a question, then the next question after a blank line
-    ("::a-001:: Fine {T}\n\n// c\n::a-002:: Broken\n{=yes ~no\n\n::a-003:: Next {T}\n", 5, "never closed"),
+    ("::a-001:: Fine {T}\n\n// c\n::a-002:: Broken\n{\n  =yes\n  ~no\n\n::a-003:: Next {T}\n", 5, "never closed"),
     # an unclosed block that runs into the next question: the open block is the problem
     ("::a-001:: Broken {=yes ~no\n::a-002:: Next {T}\n", 1, "not closed before the '{' on line 2"),
     ("::a-001:: Fine {T}\n\n::a-002:: Stray } here {T}", 3, "'}' without an opening '{'"),
