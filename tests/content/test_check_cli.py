@@ -40,3 +40,16 @@ def test_shipped_curriculum_meets_the_standard():
         assert module.activity_number.endswith(f"-H{module.topic_code}-T"), module.id
     ids = [m.id for m in catalog.modules]
     assert len(ids) == len(set(ids))
+
+
+def test_check_reports_objectives_no_quiz_item_assesses(tmp_path):
+    quizzes = tmp_path / "quizzes"
+    shutil.copytree(DATA / "quizzes", quizzes)
+    bank = quizzes / "banks/alpha.yaml"
+    bank.write_text(bank.read_text().replace("objectives: [o3]", "objectives: [o1]")
+                    .replace("objectives: [o1, o3]", "objectives: [o1]"))
+    runner = make_app(tmp_path, QUIZZES_DIR=str(quizzes)).test_cli_runner()
+    result = runner.invoke(args=["content", "check"])
+    assert result.exit_code == 1
+    assert "modules/01-alpha/module.md:1: objectives: o3 is not assessed by any quiz item" in result.output
+    assert "02-beta" not in result.output, "a module without a bank is not checked for quiz coverage"
