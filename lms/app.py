@@ -39,7 +39,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def init_extensions(app: Flask) -> None:
     from lms.accounts import models as _accounts_models  # noqa: F401 - registers the models with the metadata
+    from lms.accounts.routes import unauthorized
     from lms.accounts.services import load_session_user
+    from lms.api import models as _api_models  # noqa: F401
+    from lms.api.services import load_api_user
     from lms.content.services import init_content
     from lms.progress import models as _progress_models  # noqa: F401
     from lms.quizzes import models as _quiz_models  # noqa: F401
@@ -55,6 +58,8 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(lambda session_id: load_session_user(db.session, session_id))
+    login_manager.request_loader(lambda req: load_api_user(db.session, req))
+    login_manager.unauthorized_handler(unauthorized)
     init_content(app)
     init_quizzes(app)
     if app.config["PROXY_COUNT"]:
@@ -64,14 +69,20 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts_bp
+    from lms.api.routes import bp as api_bp
+    from lms.certificates.routes import bp as certificates_bp
     from lms.content.routes import bp as content_bp
     from lms.core.routes import bp as core_bp
+    from lms.progress.routes import bp as progress_bp
     from lms.quizzes.routes import bp as quizzes_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(content_bp)
     app.register_blueprint(quizzes_bp)
+    app.register_blueprint(progress_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(api_bp)
     # Static files are public; declare it like any other endpoint.
     app.view_functions["static"] = access.public(app.view_functions["static"])
 

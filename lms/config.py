@@ -33,6 +33,19 @@ DEFAULTS = {
     "LOGIN_LIMIT_PER_IP": "20 per 5 minutes",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "SET_PASSWORD_LINK_HOURS": 72,
+    # The recertification rule the requirement tracker measures against (PTCB's CPhT rule, as an example:
+    # 20 hours every 2 years including 1 hour of pharmacy law and 1 of patient safety).
+    "CE_REQUIREMENT": {
+        "label": "PTCB CPhT recertification (example)",
+        "hours": 20,
+        "years": 2,
+        "categories": [
+            # PTCB counts law and patient-safety hours by the activity's ACPE topic designator.
+            {"label": "Pharmacy law", "hours": 1, "topic_codes": ["03"],
+             "note": "No module on this site is designated as law (ACPE topic 03) yet."},
+            {"label": "Patient safety", "hours": 1, "topic_codes": ["05"]},
+        ],
+    },
     # Honour X-Forwarded-* from this many proxies (0 = none); set behind a load balancer.
     "PROXY_COUNT": 0,
 }

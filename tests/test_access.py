@@ -4,7 +4,9 @@ import pytest
 from flask import url_for
 
 from lms.access import declared, public
+from lms.db import utcnow
 from lms.extensions import db
+from lms.progress.models import Credit
 from lms.quizzes.models import QuizAttempt
 from tests.conftest import create_cohort, create_user, fresh, login, make_app, post_form, reset_database
 
@@ -89,6 +91,30 @@ MATRIX = {
     "quizzes.result": ("GET", {TRAINEE}),
     "quizzes.stats_index": ("GET", STAFF),
     "quizzes.stats_bank": ("GET", STAFF),
+    "progress.my_learning": ("GET", SIGNED_IN),
+    "progress.evaluation": ("GET", SIGNED_IN),
+    "progress.transcript": ("GET", SIGNED_IN),
+    "progress.transcript_csv": ("GET", SIGNED_IN),
+    "progress.transcript_pdf": ("GET", SIGNED_IN),
+    # A credit is visible to its trainee, the supervisor of the trainee's cohort, and admins.
+    "certificates.certificate_pdf": ("GET", {TRAINEE, SUPERVISOR, ADMIN}),
+    "certificates.badge": ("GET", {TRAINEE, SUPERVISOR, ADMIN}),
+    "certificates.xapi_export": ("GET", SIGNED_IN),
+    "certificates.verify": ("GET", EVERYONE),
+    "certificates.verify_code": ("GET", EVERYONE),
+    "certificates.credit_list": ("GET", {ADMIN}),
+    "certificates.revoke": ("GET", {ADMIN}),
+    "certificates.exports": ("GET", {SUPERVISOR, ADMIN}),
+    "certificates.cpe_csv": ("GET", {SUPERVISOR, ADMIN}),
+    "certificates.certificates_zip": ("GET", {SUPERVISOR, ADMIN}),
+    "accounts.create_api_token": ("POST", SIGNED_IN),
+    "accounts.revoke_api_token": ("POST", SIGNED_IN),
+    "api.my_credits": ("GET", SIGNED_IN),
+    "api.my_transcript": ("GET", SIGNED_IN),
+    "api.verify": ("GET", EVERYONE),
+    "api.cohorts": ("GET", STAFF),
+    "api.cohort_credits": ("GET", {SUPERVISOR, ADMIN}),
+    "api.openapi": ("GET", EVERYONE),
 }
 
 
@@ -106,9 +132,13 @@ def world(app):
     attempt = QuizAttempt(user_id=people[TRAINEE].id, kind="post_test", source_id="alpha", mode="exam",
                           content_version="test", item_ids=["alpha-001"],
                           layout={"alpha-001": {"options": ["a", "b", "c"]}}, pass_mark=70)
-    db.session.add(attempt)
+    credit = Credit(user_id=people[TRAINEE].id, module_id="alpha", content_version="v1", module_version="1.0",
+                    activity_title="Alpha module", activity_number="0000-0000-26-001-H04-T", activity_type="knowledge",
+                    topic_code="04", topics=[], contact_hours=0.5, ceus=0.05, score_percent=100.0,
+                    completed_at=utcnow(), verification_code="7K3M-9QXR-2PWD")
+    db.session.add_all([attempt, credit])
     db.session.commit()
-    people["attempt_id"] = attempt.id
+    people["attempt_id"], people["credit_id"] = attempt.id, credit.id
     return people, cohort
 
 
@@ -116,7 +146,8 @@ def url_for_endpoint(app, endpoint, people, cohort) -> str:
     values = {"cohort_id": cohort.id, "user_id": people[TRAINEE].id, "token": "not-a-real-token",
               "filename": "images/pocket.png" if endpoint == "content.asset" else "css/site.css",
               "module_id": "alpha", "lesson_id": "first", "attempt_id": people["attempt_id"], "position": 1,
-              "blueprint_id": "mini", "bank_id": "alpha"}
+              "blueprint_id": "mini", "bank_id": "alpha", "credit_id": people["credit_id"], "code": "7K3M-9QXR-2PWD",
+              "token_id": 1}
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})

@@ -90,3 +90,9 @@ class AddMemberForm(FlaskForm):
 class AddSupervisorForm(FlaskForm):
     supervisor_id = SelectField("Supervisor", coerce=int, validators=[InputRequired()])
     submit = SubmitField("Add supervisor")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[InputRequired(), Length(max=80)],
+                       description="Where you will use it, e.g. “transcript script”.")
+    submit = SubmitField("Create token")

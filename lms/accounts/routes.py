@@ -11,6 +11,8 @@ from lms.access import public, roles, rule, signed_in
 from lms.accounts import forms, services
 from lms.accounts.models import AuditEvent, Cohort, User
 from lms.accounts.services import AccountError, Actor
+from lms.api import services as api_tokens
+from lms.api.models import ApiToken
 from lms.db import utcnow
 from lms.extensions import db, limiter
 
@@ -45,6 +47,14 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def unauthorized():
+    """Anonymous requests: JSON 401 for the API, otherwise a redirect to sign in."""
+    if request.path.startswith("/api/"):
+        return {"error": "unauthorized", "message": "Send a personal API token: Authorization: Bearer <token>"}, 401
+    flash("Please sign in to see that page.", "info")
+    return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
 
 
 def _login_account_key() -> str:
@@ -135,7 +145,49 @@ def profile():
             db.session.commit()
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, password_form=password_form)
+    return _profile_page(form, password_form)
+
+
+def _profile_page(form, password_form, status: int = 200, new_token: str | None = None):
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)
+                                .order_by(ApiToken.created_at.desc())).all()
+    return render_template("accounts/profile.html", form=form, password_form=password_form, tokens=tokens,
+                           token_form=forms.TokenForm(prefix="token"), new_token=new_token,
+                           action_form=forms.ActionForm()), status
+
+
+@bp.route("/profile/api-tokens", methods=["POST"])
+@signed_in
+def create_api_token():
+    token_form = forms.TokenForm(prefix="token")
+    user = me()
+    secret = None
+    if token_form.validate_on_submit():
+        try:
+            _token, secret = api_tokens.create_token(db.session, actor(), user.id, token_form.name.data, utcnow())
+        except api_tokens.TokenError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+    else:
+        flash("Name the token.", "error")
+    return _profile_page(forms.ProfileForm(obj=user, formdata=None), forms.ChangePasswordForm(prefix="pw"),
+                         new_token=secret)
+
+
+@bp.route("/profile/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@signed_in
+def revoke_api_token(token_id: int):
+    try:
+        api_tokens.revoke_token(db.session, actor(), current_user.id, token_id, utcnow())
+    except api_tokens.TokenError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Token revoked. Anything using it can no longer reach the API.", "success")
+    return redirect(url_for("accounts.profile") + "#api-h")
 
 
 @bp.route("/profile/password", methods=["POST"])
@@ -156,7 +208,7 @@ def change_password():
             login_user(user)  # the session token rotated: renew this session, end the others
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, password_form=password_form), 400
+    return _profile_page(form, password_form, status=400)
 
 
 # --- admin: users ----------------------------------------------------------------------

@@ -28,6 +28,7 @@ from lms.content.services import get_catalog, search
 from lms.db import utcnow
 from lms.extensions import db
 from lms.progress import services as progress
+from lms.progress.routes import issue_credit
 from lms.quizzes.services import get_library
 
 bp = Blueprint("content", __name__)
@@ -85,6 +86,7 @@ def module_overview(module_id: str):
     post_test = get_library().bank_for_module(module.id)
     return render_template("content/module.html", module=module, read=read, next_lesson=next_lesson,
                            prerequisites=prerequisites, post_test=post_test,
+                           state=progress.completion(db.session, current_user.id, module),
                            has_post_test=post_test is not None and any(i.graded for i in post_test.items))
 
 
@@ -136,6 +138,7 @@ def mark_read(module_id: str, lesson_id: str):
     # A stale or tampered stamp records the read without a time.
     seconds = seconds_since(MarkReadForm().opened.data or "", utcnow())
     _record, created = progress.mark_lesson_read(db.session, current_user.id, module, current.id, seconds, utcnow())
+    issue_credit(module)  # reading the last lesson can be the step that completes the module
     db.session.commit()
     if created:
         flash(f"Marked “{current.title}” as read.", "success")

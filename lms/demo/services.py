@@ -11,7 +11,7 @@ from lms.accounts.models import Cohort, CohortMember, CohortSupervisor, User
 from lms.accounts.services import Actor, audit, hash_password
 from lms.content.loader import Catalog
 from lms.db import utcnow
-from lms.progress.services import mark_lesson_read
+from lms.progress.services import EvaluationError, issue_credit_if_complete, mark_lesson_read, submit_evaluation
 from lms.quizzes import services as quiz_services
 from lms.quizzes.bank import Library
 from lms.quizzes.grading import correct_response
@@ -123,7 +123,29 @@ def seed_demo(session: Session, catalog: Catalog | None = None, library: Library
         _seed_reading(session, catalog, report)
     if catalog is not None and library is not None:
         _seed_quizzes(session, catalog, library, report)
+        _seed_credits(session, catalog, report)
     return report
+
+
+# (email, module id, days ago): evaluations that complete a module and issue its credit.
+COMPLETIONS = [("trainee@demo.test", "informatics-role", 7), ("maria.garcia@demo.test", "informatics-role", 4)]
+
+
+def _seed_credits(session: Session, catalog: Catalog, report: SeedReport) -> None:
+    for email, module_id, days_ago in COMPLETIONS:
+        module = catalog.module(module_id)
+        user = session.scalar(select(User).where(User.email == email))
+        if module is None or user is None:
+            continue
+        when = utcnow() - timedelta(days=days_ago)
+        try:
+            _evaluation, created = submit_evaluation(session, user.id, module, {o.id: True for o in module.objectives},
+                                                     5, True, module.estimated_minutes, "Clear and practical.", when)
+        except EvaluationError:
+            continue
+        credit = issue_credit_if_complete(session, user.id, module, when)
+        if created and credit is not None:
+            report.created.append(f"credit {email} {module_id} {credit.verification_code}")
 
 
 def _seed_quizzes(session: Session, catalog: Catalog, library: Library, report: SeedReport) -> None:

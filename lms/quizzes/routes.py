@@ -13,6 +13,7 @@ from lms.accounts.models import CohortMember
 from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
+from lms.progress.routes import issue_credit
 from lms.quizzes import charts, forms, services, stats
 from lms.quizzes.bank import DOMAINS
 from lms.quizzes.grading import ResponseError, correct_response, grade
@@ -188,6 +189,9 @@ def submit(attempt_id: int):
     attempt = db.session.get(QuizAttempt, attempt_id)
     timed_out = services.past_deadline(attempt, utcnow())
     if services.submit_attempt(db.session, get_library(), attempt, utcnow(), timed_out=timed_out):
+        module = get_catalog().module(attempt.source_id) if attempt.kind == "post_test" else None
+        if module is not None and attempt.passed:
+            issue_credit(module)  # passing the post-test can be the step that completes the module
         db.session.commit()
         flash("Submitted. Your results are below." if not timed_out else
               "Time ran out before you submitted; the answers saved before the deadline were scored.", "success")

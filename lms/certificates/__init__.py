@@ -1,0 +1,1 @@
+"""CE-style credits: certificates, verification codes, transcripts, badges and exports."""

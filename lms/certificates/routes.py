@@ -1,0 +1,239 @@
+"""Certificate PDFs, Open Badges and xAPI exports, public verification, revocation, cohort exports."""
+
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from lms.access import public, roles, rule, signed_in
+from lms.accounts.models import Cohort, User
+from lms.accounts.routes import actor, cohort_manager
+from lms.certificates import services
+from lms.certificates.codes import normalize_code
+from lms.certificates.forms import RevokeForm, VerifyForm
+from lms.db import utcnow
+from lms.extensions import db, limiter
+from lms.progress.models import Credit
+from lms.progress.routes import csv_response
+
+bp = Blueprint("certificates", __name__)
+
+
+def _viewable_credit(view_args: dict) -> None:
+    credit = db.session.get(Credit, view_args["credit_id"])
+    if credit is None or not services.can_view_credit(db.session, current_user, credit):
+        abort(404)  # another trainee's certificate does not exist, as far as this user can tell
+
+
+credit_viewer = rule("the credit's trainee, their cohort's supervisor, or admin", ("trainee", "supervisor", "admin"),
+                     _viewable_credit)
+
+
+def certificate_data(credit: Credit):
+    from lms.certificates.pdf import CertificateData
+
+    return CertificateData(
+        trainee_name=credit.user.display_name, activity_title=credit.activity_title,
+        activity_number=credit.activity_number, activity_type=credit.activity_type,
+        contact_hours=credit.contact_hours, ceus=credit.ceus, completed_on=credit.completed_at.date(),
+        provider_name=current_app.config["PROVIDER_NAME"], accredited=current_app.config["ACCREDITED_PROVIDER"],
+        verification_code=credit.verification_code,
+        verify_url=url_for("certificates.verify_code", code=credit.verification_code, _external=True),
+        topic=credit.topic_code, score_percent=credit.score_percent)
+
+
+def _filename(credit: Credit) -> str:
+    name = re.sub(r"[^A-Za-z0-9]+", "-", credit.user.display_name).strip("-") or f"trainee-{credit.user_id}"
+    return f"{credit.completed_at:%Y-%m-%d}-{name}-{credit.module_id}-{credit.verification_code}.pdf"
+
+
+@bp.route("/credits/<int:credit_id>/certificate.pdf")
+@credit_viewer
+def certificate_pdf(credit_id: int):
+    from lms.certificates.pdf import certificate_pdf as render_pdf
+
+    credit = db.session.get(Credit, credit_id)
+    if credit.revoked:
+        abort(410, description="This credit was revoked; its certificate is no longer issued.")
+    return Response(render_pdf(certificate_data(credit)), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(credit)}"'})
+
+
+@bp.route("/credits/<int:credit_id>/badge.json")
+@credit_viewer
+def badge(credit_id: int):
+    from lms.certificates.badges import achievement_credential, sign_credential
+
+    credit = db.session.get(Credit, credit_id)
+    module_url = url_for("content.module_overview", module_id=credit.module_id, _external=True)
+    credential = achievement_credential(
+        credential_id=url_for("certificates.verify_code", code=credit.verification_code, _external=True),
+        issuer_id=url_for("core.index", _external=True), issuer_name=current_app.config["PROVIDER_NAME"],
+        issuer_url=url_for("core.index", _external=True), achievement_id=module_url,
+        achievement_name=credit.activity_title,
+        achievement_description=f"Completed the {credit.activity_title} module ({credit.activity_number}).",
+        criteria="Read every lesson, passed the post-test at the module's pass mark and submitted the evaluation.",
+        contact_hours=credit.contact_hours, activity_number=credit.activity_number,
+        recipient_email=credit.user.email, recipient_name=credit.user.display_name,
+        salt=current_app.config["SECRET_KEY"][:16], valid_from=credit.completed_at, revoked=credit.revoked)
+    key = current_app.config.get("BADGE_SIGNING_KEY")
+    if key:
+        token = sign_credential(credential, key.encode() if isinstance(key, str) else key,
+                                current_app.config.get("BADGE_SIGNING_KID", "key-1"))
+        return Response(token, mimetype="application/vc+jwt")
+    return Response(json.dumps(credential, indent=2), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="badge-{credit.verification_code}.json"'})
+
+
+@bp.route("/learning/xapi.json")
+@signed_in
+def xapi_export():
+    from lms.certificates.xapi import xapi_statements
+    from lms.content.services import get_catalog
+    from lms.quizzes.models import QuizAttempt
+
+    user = db.session.get(User, current_user.id)
+    attempts = db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == user.id,
+                                                            QuizAttempt.kind == "post_test")
+                                  .order_by(QuizAttempt.started_at)).all()
+    credits = {c.module_id: c for c in db.session.scalars(select(Credit).where(Credit.user_id == user.id))}
+    statements = []
+    catalog = get_catalog()
+    for module_id in sorted({a.source_id for a in attempts} | set(credits)):
+        module = catalog.module(module_id)
+        statements += xapi_statements(
+            actor_email=user.email, actor_name=user.display_name,
+            activity_id=url_for("content.module_overview", module_id=module_id, _external=True),
+            activity_name=module.title if module else module_id,
+            attempts=[{"id": a.id, "started_at": a.started_at, "submitted_at": a.submitted_at,
+                       "score_percent": a.score_percent, "passed": a.passed, "pass_mark": a.pass_mark}
+                      for a in attempts if a.source_id == module_id],
+            completed_at=credits[module_id].completed_at if module_id in credits else None,
+            platform=current_app.config["SITE_NAME"])
+    return Response(json.dumps(statements, indent=2), mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="xapi-statements.json"'})
+
+
+# --- public verification --------------------------------------------------------------------
+
+@bp.route("/verify")
+@public
+@limiter.limit("30 per minute", error_message="Too many lookups from your network. Wait a minute and try again.")
+def verify():
+    form = VerifyForm(request.args)
+    if request.args.get("code"):
+        code = normalize_code(form.code.data or "")
+        return redirect(url_for("certificates.verify_code", code=code or (form.code.data or "")[:40]))
+    return render_template("certificates/verify.html", form=form, result=None)
+
+
+@bp.route("/verify/<code>")
+@public
+@limiter.limit("30 per minute", error_message="Too many lookups from your network. Wait a minute and try again.")
+def verify_code(code: str):
+    result = services.verify(db.session, code)
+    status = 404 if result.status == "not_found" else 200
+    return render_template("certificates/verify.html", form=VerifyForm(), result=result,
+                           code=normalize_code(code) or code[:40]), status
+
+
+# --- admin: credits and revocation ------------------------------------------------------------
+
+@bp.route("/admin/credits")
+@roles("admin")
+def credit_list():
+    query_text = request.args.get("q", "").strip()
+    query = select(Credit).options(joinedload(Credit.user), joinedload(Credit.revocation)).join(User)
+    if query_text:
+        like = f"%{query_text.lower()}%"
+        query = query.where(or_(User.email.ilike(like), User.name.ilike(like), Credit.activity_title.ilike(like),
+                                Credit.verification_code.ilike(like)))
+    pagination = db.paginate(query.order_by(Credit.completed_at.desc()), per_page=50, error_out=False)
+    return render_template("certificates/credits.html", pagination=pagination, q=query_text)
+
+
+@bp.route("/admin/credits/<int:credit_id>/revoke", methods=["GET", "POST"])
+@roles("admin")
+def revoke(credit_id: int):
+    credit = db.get_or_404(Credit, credit_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke(db.session, actor(), credit, form.reason.data, utcnow())
+        except services.RevokeError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"Revoked credit {credit.verification_code}. The verification page now says revoked.", "success")
+            return redirect(url_for("certificates.credit_list"))
+    return render_template("certificates/revoke.html", credit=credit, form=form)
+
+
+# --- supervisor exports ------------------------------------------------------------------------
+
+def _range() -> tuple[datetime | None, datetime | None, str]:
+    def parse(name):
+        raw = request.args.get(name, "").strip()
+        try:
+            return date.fromisoformat(raw) if raw else None
+        except ValueError:
+            abort(400, description=f"{name} must be a date like 2026-01-31.")
+
+    start, end = parse("start"), parse("end")
+    if start and end and end < start:
+        abort(400, description="The end date is before the start date.")
+    label = f"{start or 'start'}_to_{end or 'today'}"
+    return (datetime(start.year, start.month, start.day, tzinfo=UTC) if start else None,
+            datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1) if end else None, label)
+
+
+@bp.route("/cohorts/<int:cohort_id>/exports")
+@cohort_manager
+def exports(cohort_id: int):
+    cohort = db.session.get(Cohort, cohort_id)
+    start, end, _label = _range()
+    credits = services.cohort_credits(db.session, cohort.id, start, end)
+    valid = [c for c in credits if not c.revoked]
+    flagged = sum(1 for row in services.cpe_rows(valid, utcnow()) if row[-1])
+    return render_template("certificates/exports.html", cohort=cohort, credits=credits, valid=valid,
+                           flagged=flagged, args=request.args)
+
+
+@bp.route("/cohorts/<int:cohort_id>/exports/cpe-monitor.csv")
+@cohort_manager
+def cpe_csv(cohort_id: int):
+    start, end, label = _range()
+    credits = services.cohort_credits(db.session, cohort_id, start, end)
+    return csv_response(f"cpe-monitor-cohort{cohort_id}-{label}.csv", services.CPE_COLUMNS,
+                        services.cpe_rows(credits, utcnow()))
+
+
+@bp.route("/cohorts/<int:cohort_id>/exports/certificates.zip")
+@cohort_manager
+def certificates_zip(cohort_id: int):
+    from lms.certificates.pdf import certificate_pdf as render_pdf
+
+    start, end, label = _range()
+    credits = [c for c in services.cohort_credits(db.session, cohort_id, start, end) if not c.revoked]
+    data = [(_filename(c), certificate_data(c)) for c in credits]  # resolved now: the stream outlives the request
+    files = ((name, render_pdf(item)) for name, item in data)
+    filename = f"certificates-cohort{cohort_id}-{label}.zip"
+    return Response(stream_with_context(services.stream_zip(files)), mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "X-Certificate-Count": str(len(data))})

@@ -1,0 +1,153 @@
+"""My learning, the activity evaluation, and transcripts (page, CSV and PDF)."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from lms.access import signed_in
+from lms.accounts.models import User
+from lms.content.services import get_catalog
+from lms.db import utcnow
+from lms.extensions import db
+from lms.progress import services
+from lms.progress.forms import evaluation_form
+from lms.quizzes.services import get_library
+
+bp = Blueprint("progress", __name__)
+
+
+def issue_credit(module) -> None:
+    """Check the completion rule after a triggering action and tell the trainee if credit was earned."""
+    before = services.completion(db.session, current_user.id, module).credit
+    credit = services.issue_credit_if_complete(db.session, current_user.id, module, utcnow())
+    if credit is not None and before is None:
+        flash(f"Module complete: {module.contact_hours:g} contact hours earned. Your certificate is ready.", "success")
+
+
+@bp.route("/learning")
+@signed_in
+def my_learning():
+    catalog, library = get_catalog(), get_library()
+    states = []
+    for module in catalog.modules:
+        bank = library.bank_for_module(module.id)
+        states.append(services.completion(db.session, current_user.id, module, bank.pass_mark if bank else None))
+    credits = services.credits_for(db.session, current_user.id)
+    label, parts = services.requirement_progress(credits, current_app.config["CE_REQUIREMENT"], utcnow())
+    return render_template("progress/learning.html", in_progress=[s for s in states if s.started and not s.credit],
+                           completed=[s for s in states if s.credit], credits=credits, requirement=label,
+                           parts=parts)
+
+
+@bp.route("/modules/<module_id>/evaluation", methods=["GET", "POST"])
+@signed_in
+def evaluation(module_id: str):
+    module = get_catalog().module(module_id)
+    if module is None:
+        abort(404)
+    state = services.completion(db.session, current_user.id, module)
+    if state.evaluated:
+        flash("You have already evaluated this module. Thank you.", "info")
+        return redirect(url_for("progress.my_learning"))
+    if not (state.all_read and state.passed):
+        flash("Read every lesson and pass the post-test first; then evaluate the activity.", "info")
+        return redirect(url_for("content.module_overview", module_id=module.id))
+    form = evaluation_form(module, request.form if request.method == "POST" else None)
+    if form.validate_on_submit():
+        objectives = {o.id: form[f"objective_{o.id}"].data == "yes" for o in module.objectives}
+        try:
+            services.submit_evaluation(db.session, current_user.id, module, objectives, int(form.relevance.data),
+                                       form.free_of_bias.data == "yes", form.minutes_spent.data,
+                                       form.comments.data or "", utcnow())
+        except services.EvaluationError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            issue_credit(module)
+            db.session.commit()
+            return redirect(url_for("progress.my_learning"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("progress/evaluation.html", module=module, form=form,
+                           objective_fields=[form[f"objective_{o.id}"] for o in module.objectives]), status
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description=f"{name} must be a date like 2026-01-31.")
+
+
+def transcript_data(user_id: int):
+    start, end = _date_arg("start"), _date_arg("end")
+    if start and end and end < start:
+        abort(400, description="The end date is before the start date.")
+    as_dt = lambda d: datetime(d.year, d.month, d.day, tzinfo=UTC)  # noqa: E731
+    credits = services.credits_for(db.session, user_id, as_dt(start) if start else None,
+                                   as_dt(end) + timedelta(days=1) if end else None)
+    period = (f"{start:%B %d, %Y}" if start else "the beginning") + " to " + (f"{end:%B %d, %Y}" if end else "today")
+    return credits, start, end, period
+
+
+@bp.route("/learning/transcript")
+@signed_in
+def transcript():
+    credits, start, end, period = transcript_data(current_user.id)
+    return render_template("progress/transcript.html", credits=credits, start=start, end=end, period=period,
+                           by_year=services.totals_by_year(credits), by_cycle=services.totals_by_cycle(credits))
+
+
+TRANSCRIPT_COLUMNS = ["completion_date", "activity_title", "activity_number", "activity_type", "topic_code",
+                      "contact_hours", "ceus", "score_percent", "verification_code", "status"]
+
+
+def csv_response(filename: str, header: list[str], rows) -> Response:
+    """A CSV that opens cleanly in a spreadsheet: UTF-8 with BOM, CRLF line ends, formula-safe cells."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_safe_cell(value) for value in row])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _safe_cell(value):
+    """Spreadsheets run cells starting with = + - @ as formulas: prefix text cells that do."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@bp.route("/learning/transcript.csv")
+@signed_in
+def transcript_csv():
+    credits, *_ = transcript_data(current_user.id)
+    rows = [(c.completed_at.date().isoformat(), c.activity_title, c.activity_number, c.activity_type, c.topic_code,
+             c.contact_hours, c.ceus, c.score_percent, c.verification_code, "revoked" if c.revoked else "valid")
+            for c in credits]
+    return csv_response("transcript.csv", TRANSCRIPT_COLUMNS, rows)
+
+
+@bp.route("/learning/transcript.pdf")
+@signed_in
+def transcript_pdf():
+    from lms.certificates.pdf import TranscriptRow
+    from lms.certificates.pdf import transcript_pdf as render_pdf
+
+    credits, _start, _end, period = transcript_data(current_user.id)
+    user = db.session.get(User, current_user.id)
+    rows = [TranscriptRow(c.completed_at.date(), c.activity_title, c.activity_number, c.activity_type,
+                          c.contact_hours, c.ceus, c.verification_code, "revoked" if c.revoked else "valid")
+            for c in credits]
+    pdf = render_pdf(user.display_name, rows, current_app.config["PROVIDER_NAME"],
+                     current_app.config["ACCREDITED_PROVIDER"], utcnow().date(), period, user.nabp_eprofile_id)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="transcript.pdf"'})
