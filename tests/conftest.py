@@ -44,7 +44,29 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        if response.is_streamed:  # a streamed body is produced later: produce it in the request's context too
+            response.response = _InContext(context, response.response)
+        return response
+
+
+class _InContext:
+    """Iterate (and close) a streamed response body inside the context its request ran in."""
+
+    def __init__(self, context: contextvars.Context, body):
+        self.context, self.iterator, self.body = context, None, body
+
+    def __iter__(self):
+        self.iterator = self.context.run(iter, self.body)
+        return self
+
+    def __next__(self):
+        return self.context.run(next, self.iterator or iter(self))
+
+    def close(self):
+        if hasattr(self.body, "close"):
+            self.context.run(self.body.close)
 
 
 def make_app(tmp_path, **overrides):

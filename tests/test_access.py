@@ -127,7 +127,10 @@ def world(app):
         OTHER_SUP: create_user("supervisor"),
         ADMIN: create_user("admin"),
     }
-    cohort = create_cohort("Main", supervisors=[people[SUPERVISOR]], trainees=[people[TRAINEE]])
+    # Endpoints that act on "a user" (deactivate, remove from cohort) act on a bystander, so the
+    # trainee keeps the cohort membership that lets their supervisor see their credit.
+    people["bystander"] = create_user("trainee")
+    cohort = create_cohort("Main", supervisors=[people[SUPERVISOR]], trainees=[people[TRAINEE], people["bystander"]])
     create_cohort("Other", supervisors=[people[OTHER_SUP]])
     attempt = QuizAttempt(user_id=people[TRAINEE].id, kind="post_test", source_id="alpha", mode="exam",
                           content_version="test", item_ids=["alpha-001"],
@@ -143,7 +146,7 @@ def world(app):
 
 
 def url_for_endpoint(app, endpoint, people, cohort) -> str:
-    values = {"cohort_id": cohort.id, "user_id": people[TRAINEE].id, "token": "not-a-real-token",
+    values = {"cohort_id": cohort.id, "user_id": people["bystander"].id, "token": "not-a-real-token",
               "filename": "images/pocket.png" if endpoint == "content.asset" else "css/site.css",
               "module_id": "alpha", "lesson_id": "first", "attempt_id": people["attempt_id"], "position": 1,
               "blueprint_id": "mini", "bank_id": "alpha", "credit_id": people["credit_id"], "code": "7K3M-9QXR-2PWD",
@@ -190,4 +193,4 @@ def test_authorization_matrix(app, world, who):
             mismatches.append(f"{method} {endpoint}: {response.status_code}")
     assert mismatches == []
     if who != ADMIN:  # only an admin may deactivate; nobody else's requests may have done it
-        assert fresh(people[TRAINEE]).active, "a refused request changed data"
+        assert fresh(people["bystander"]).active, "a refused request changed data"

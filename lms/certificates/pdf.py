@@ -23,7 +23,11 @@ Names in any script
     available font covers is first replaced by its compatibility decomposition (fullwidth
     letters, ligatures, an uncovered combining mark is dropped) and otherwise by U+FFFD, so a PDF
     is always produced; the exact name is still in the document's metadata (its title), and the
-    verification page shows it in the browser.
+    verify URL leads to a web page, which browsers render with their own fonts.
+
+Cost
+    ~35 ms for a certificate in the bundled fonts (bench/certificate_pdf.py). A name that needs a
+    system font pays for subsetting that font: ~200 ms with the 4 MB Droid Sans Fallback (CJK).
 """
 
 from __future__ import annotations
@@ -148,14 +152,13 @@ CLONING = frozenset(getattr(TTFFont, "__slots__", ())) == _KNOWN_TTFFONT_SLOTS
 @dataclass(frozen=True)
 class _Prototype:
     font: TTFFont
-    data: bytes
+    path: str
+    data: bytes | None  # the file, kept in memory unless it is large (a CJK font can be 20 MB)
     glyph_order: tuple[str, ...]
+    clonable: bool
 
-    @property
-    def clonable(self) -> bool:
-        font = self.font
-        return (CLONING and font.color_font is None and not font.is_compressed
-                and ("glyf" not in font.ttfont or ".notdef" in font.ttfont["glyf"]))
+
+KEEP_IN_MEMORY = 2_000_000  # bytes
 
 
 @functools.lru_cache(maxsize=12)
@@ -164,19 +167,26 @@ def _prototype(path: str, index: int, style: str) -> _Prototype:
     scratch = FPDF()
     scratch.add_font("proto", style, path, collection_font_number=index)
     font = scratch.fonts["proto" + style]
-    return _Prototype(font, Path(path).read_bytes(), tuple(font.ttfont.getGlyphOrder()))
+    ttfont = font.ttfont
+    clonable = (font.color_font is None and not font.is_compressed
+                and ("glyf" not in ttfont or ".notdef" in ttfont["glyf"]))
+    order = tuple(ttfont.getGlyphOrder())
+    ttfont.close()  # clones get their own TTFont
+    data = Path(path).read_bytes() if os.path.getsize(path) <= KEEP_IN_MEMORY else None
+    return _Prototype(font, path, data, order, clonable)
 
 
 def _install_font(pdf: FPDF, family: str, style: str, path: str, index: int = 0) -> TTFFont:
     """Add a font to ``pdf`` from the process-wide prototype; same result as ``pdf.add_font``."""
     proto = _prototype(path, index, style)
-    if not proto.clonable:
+    if not (CLONING and proto.clonable):
         pdf.add_font(family, style, path, collection_font_number=index)
         return pdf.fonts[family.lower() + style]
     font = copy.copy(proto.font)
     font.i = len(pdf.fonts) + 1
     font.fontkey = family.lower() + style
-    ttfont = TTFont(io.BytesIO(proto.data), recalcTimestamp=False, fontNumber=index, lazy=True)
+    source = io.BytesIO(proto.data) if proto.data is not None else proto.path  # a path is closed by _output()
+    ttfont = TTFont(source, recalcTimestamp=False, fontNumber=index, lazy=True)
     ttfont.setGlyphOrder(list(proto.glyph_order))
     font.ttfont = ttfont  # fpdf2 subsets this TTFont in place when it writes the PDF
     font.desc = copy.copy(proto.font.desc)  # ... and records object ids on the descriptor
@@ -189,6 +199,14 @@ def _install_font(pdf: FPDF, family: str, style: str, path: str, index: int = 0)
     if font.is_cff and font.is_cid_keyed:
         pdf._set_min_pdf_version("1.6")
     return font
+
+
+def _output(pdf: FPDF) -> bytes:
+    data = bytes(pdf.output())
+    for font in pdf.fonts.values():
+        if isinstance(font, TTFFont):
+            font.ttfont.close()  # add_font() (the non-cloned path) leaves its font file open
+    return data
 
 
 @functools.cache
@@ -239,9 +257,13 @@ def _rank(family: str, weight_distance: int, mono: bool) -> tuple:
 
 def _fontconfig_fonts(fc_list: str) -> list[SystemFont]:
     fmt = "%{file}\t%{index}\t%{family[0]}\t%{weight}\t%{slant}\t%{spacing}\t%{color}\t%{charset}\n"
-    result = subprocess.run([fc_list, "--format", fmt], capture_output=True, text=True, timeout=30, check=False)
+    try:
+        listing = subprocess.run([fc_list, "--format", fmt], capture_output=True, text=True,  # noqa: S603 - fixed argv
+                                 timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
     fonts = []
-    for line in result.stdout.splitlines():
+    for line in listing.splitlines():
         parts = line.split("\t")
         if len(parts) != 8:
             continue
@@ -272,8 +294,8 @@ def _walked_fonts(limit: int = 400) -> list[SystemFont]:
                 if not name.lower().endswith(FONT_SUFFIXES):
                     continue
                 path = os.path.join(root, name)
-                try:
-                    with TTFont(path, lazy=True, fontNumber=0) as ttfont:
+                try:  # the file is opened here so that a file fontTools rejects is still closed
+                    with open(path, "rb") as file, TTFont(file, lazy=True, fontNumber=0) as ttfont:
                         cmap = ttfont.getBestCmap() or {}
                         weight = ttfont["OS/2"].usWeightClass
                         italic = bool(ttfont["OS/2"].fsSelection & 1)
@@ -359,21 +381,15 @@ class _Writer:
         missing = {ord(ch) for ch in chars if ord(ch) not in self.coverage and not _ignorable(ch)}
         missing |= {ord(part) for ch in chars if ord(ch) in missing
                     for part in unicodedata.normalize("NFKD", ch) if ord(part) not in self.coverage}
-        self.fallbacks: list[SystemFont] = []
         if missing:
             families = []
             for n, (regular, bold) in enumerate(choose_fallbacks(missing, system_fonts())):
                 family = f"fallback{n}"
-                try:
-                    _install_font(pdf, family, "", regular.path, regular.index)
-                    if bold is not None:
-                        _install_font(pdf, family, "B", bold.path, bold.index)
-                except Exception:  # noqa: S112 - a font fpdf2 cannot read is skipped; its characters get replaced
-                    pdf.fonts.pop(family, None)
-                    pdf.fonts.pop(family + "B", None)
-                    continue
+                if not _try_install(pdf, family, "", regular):
+                    continue  # a font fpdf2 cannot read: its characters get replaced below
+                if bold is not None:
+                    _try_install(pdf, family, "B", bold)  # without it, bold text uses the regular face
                 families.append(family)
-                self.fallbacks.append(regular)
                 self.coverage |= {cp for cp in missing if regular.covers(cp)}
             if families:
                 pdf.set_fallback_fonts(families, exact_match=False)
@@ -403,6 +419,15 @@ class _Writer:
         return text
 
 
+def _try_install(pdf: FPDF, family: str, style: str, font: SystemFont) -> bool:
+    try:
+        _install_font(pdf, family, style, font.path, font.index)
+    except Exception:  # any unreadable or unsupported font file is skipped, never fatal
+        pdf.fonts.pop(family.lower() + style, None)
+        return False
+    return True
+
+
 def _ignorable(ch: str) -> bool:
     """Format characters (zero-width joiners, bidi marks): dropped when no font has them."""
     return unicodedata.category(ch) == "Cf"
@@ -411,26 +436,31 @@ def _ignorable(ch: str) -> bool:
 # --- drawing helpers -----------------------------------------------------------------------
 
 def _fit_size(pdf: FPDF, text: str, style: str, largest: float, smallest: float, width: float) -> float:
+    """The largest size (in half points) at which ``text`` fits on one line of a ``width`` cell."""
     pdf.set_font(FAMILY, style, largest)
+    room = width - 2 * pdf.c_margin
     measured = pdf.get_string_width(text)
-    if measured <= width:
+    if measured <= room:
         return largest
-    return max(smallest, int(largest * width / measured * 2) / 2)
+    return max(smallest, int(largest * room / measured * 2) / 2)
 
 
 def _lines(pdf: FPDF, width: float, text: str) -> list[str]:
+    """How multi_cell() would wrap ``text`` in the current font (one line without wrapping it)."""
+    if pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
+        return [text]
     return pdf.multi_cell(width, 5, text, dry_run=True, output=MethodReturnValue.LINES)
 
 
-def _centered(pdf: FPDF, y: float, text: str, style: str, size: float, color, line_height: float,
-              x: float | None = None, width: float | None = None) -> float:
-    """Draw centred, wrapped text at ``y``; return the y below it."""
-    x = pdf.l_margin if x is None else x
-    width = pdf.epw if width is None else width
+def _centered(pdf: FPDF, y: float, text: str, style: str, size: float, color, line_height: float) -> float:
+    """Draw ``text`` centred across the margins at ``y``, wrapped if need be; return the y below it."""
     pdf.set_font(FAMILY, style, size)
     pdf.set_text_color(*color)
-    pdf.set_xy(x, y)
-    pdf.multi_cell(width, line_height, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_xy(pdf.l_margin, y)
+    if pdf.get_string_width(text) <= pdf.epw - 2 * pdf.c_margin:
+        pdf.cell(pdf.epw, line_height, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.multi_cell(pdf.epw, line_height, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return pdf.get_y()
 
 
@@ -483,17 +513,19 @@ def certificate_pdf(data: CertificateData) -> bytes:
     block(0, provider, "B", 11, BRAND, 5.5)
     block(6, "Certificate of Completion", "B", 32, BRAND, 14, "short")
     block(11, "This certifies that", "", 12, MUTED, 6)
-    size = _fit_size(pdf, name, "B", 30, 16, pdf.epw)
+    size = _fit_size(pdf, name, "B", 30, 14, pdf.epw)
     block(4, name, "B", size, INK, size * 0.5, "long")
     block(8, "has completed the continuing education activity", "", 12, MUTED, 6)
     for title_size in (18, 16, 14, 12):
         pdf.set_font(FAMILY, "B", title_size)
         if len(_lines(pdf, pdf.epw, title)) <= 2:
             break
-    if len(_lines(pdf, pdf.epw, title)) > 3:
-        while len(_lines(pdf, pdf.epw, title + "…")) > 3:
-            title = title[:-1].rstrip()
-        title += "…"
+    lines = _lines(pdf, pdf.epw, title)
+    if len(lines) > 3:  # cut at a word on the third line
+        words = " ".join(line.strip() for line in lines[:3]).split(" ")
+        while len(words) > 1 and len(_lines(pdf, pdf.epw, " ".join(words) + "…")) > 3:
+            words.pop()
+        title = " ".join(words).rstrip(" ,;:-–—") + "…"
     block(3, title, "B", title_size, BRAND, title_size * 0.47)
     details = "   ·   ".join(part for part in (
         f"Activity number {w.text(data.activity_number)}",
@@ -541,7 +573,8 @@ def certificate_pdf(data: CertificateData) -> bytes:
     url = w.text(data.verify_url)
     pdf.set_text_color(*BRAND)
     pdf.set_font(FAMILY, "", _fit_size(pdf, url, "", 8.5, 5, 100))
-    pdf.cell(100, 4.5, url, align="R", link=data.verify_url if data.verify_url.startswith("https://") else "")
+    link = data.verify_url if data.verify_url.startswith(("https://", "http://")) else ""
+    pdf.cell(100, 4.5, url, align="R", link=link)
 
     left, band_w = 24, 118
     pdf.set_draw_color(*BRAND_LIGHT)
@@ -554,7 +587,7 @@ def certificate_pdf(data: CertificateData) -> bytes:
     pdf.set_text_color(*MUTED)
     pdf.set_font(FAMILY, "", 8.5)
     pdf.multi_cell(band_w, 4.2, w.text(statement), align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    return bytes(pdf.output())
+    return _output(pdf)
 
 
 # --- transcript ----------------------------------------------------------------------------
@@ -628,19 +661,21 @@ def transcript_pdf(trainee_name: str, rows: list[TranscriptRow], provider_name: 
 
     pdf.set_text_color(*INK)
     pdf.set_font(FAMILY, "B", _fit_size(pdf, name, "B", 18, 11, pdf.epw))
-    pdf.multi_cell(pdf.epw, 9, name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(pdf.epw, 9, name, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, "", 10)
     pdf.set_text_color(*MUTED)
     facts = [f"Period: {w.text(period_label)}", f"Generated {long_date(generated_on)}"]
     if nabp_eprofile_id:
         facts.append(f"NABP e-Profile ID {w.text(nabp_eprofile_id)}")
-    pdf.multi_cell(pdf.epw, 5.5, "   ·   ".join(facts), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(pdf.epw, 5.5, "   ·   ".join(facts), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     statement = accredited_statement(provider_name) if accredited else (
         f"{provider_name} is not an accredited provider of continuing pharmacy education; "
         "these credits are not ACPE credit.")
     pdf.set_font(FAMILY, "", 8.5)
-    pdf.multi_cell(pdf.epw, 4.5, w.text(statement), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(pdf.epw, 4.5, w.text(statement), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    pdf.set_draw_color(*BRAND_LIGHT)
+    pdf.set_line_width(0.25)
     heading = FontFace(family=FAMILY, emphasis="BOLD", color=(255, 255, 255), fill_color=BRAND, size_pt=8.5)
     per_year, overall = credit_totals(rows)
     revoked = sum(1 for r in rows if r.status != "valid")
@@ -665,19 +700,20 @@ def transcript_pdf(trainee_name: str, rows: list[TranscriptRow], provider_name: 
     pdf.set_font(FAMILY, "", 8)
     pdf.set_text_color(*MUTED)
     pdf.ln(1)
-    pdf.multi_cell(pdf.epw, 4.5, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(pdf.epw, 4.5, note, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     pdf.ln(4)
     _section(pdf, "Activities")
     if not rows:
         pdf.set_font(FAMILY, "", 10)
         pdf.set_text_color(*MUTED)
-        pdf.multi_cell(pdf.epw, 6, "No completed activities in this period.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        return bytes(pdf.output())
+        pdf.multi_cell(pdf.epw, 6, "No completed activities in this period.", align="L",
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        return _output(pdf)
     pdf.set_font(FAMILY, "", 8.5)
     pdf.set_text_color(*INK)
     revoked_style = FontFace(color=REVOKED)
-    with pdf.table(col_widths=(22, 74, 24, 15, 13, 23, 17), headings_style=heading, line_height=4.4,
+    with pdf.table(col_widths=(24, 66, 22, 14, 14, 27, 21), headings_style=heading, line_height=4.4,
                    text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT", "LEFT"), padding=(1.2, 1.5),
                    borders_layout=TableBordersLayout.HORIZONTAL_LINES, repeat_headings=1,
                    cell_fill_color=BRAND_TINT, cell_fill_mode=TableCellFillMode.ROWS) as table:
@@ -689,12 +725,12 @@ def transcript_pdf(trainee_name: str, rows: list[TranscriptRow], provider_name: 
             row.cell(f"{MONTHS[r.completed_on.month - 1][:3]} {r.completed_on.day}, {r.completed_on.year}",
                      style=style)
             row.cell(f"{w.text(r.activity_title)}\n{w.text(r.activity_number)}", style=style)
-            row.cell(activity_type_label(w.text(r.activity_type)), style=style)
+            row.cell(activity_type_label(w.text(r.activity_type)).removesuffix("-based"), style=style)
             row.cell(number(r.contact_hours, 2), style=style)
             row.cell(number(r.ceus), style=style)
             row.cell(w.text(r.verification_code), style=style)
-            row.cell("Valid" if valid else "Revoked (not counted)", style=style)
-    return bytes(pdf.output())
+            row.cell("Valid" if valid else "Revoked", style=style)
+    return _output(pdf)
 
 
 def _section(pdf: FPDF, title: str) -> None:

@@ -1,5 +1,7 @@
 """Certificate PDFs, Open Badges and xAPI exports, public verification, revocation, cohort exports."""
 
+import hashlib
+import hmac
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -44,6 +46,10 @@ credit_viewer = rule("the credit's trainee, their cohort's supervisor, or admin"
                      _viewable_credit)
 
 
+# ACPE topic designators this site uses (DOMAIN.md); others print no topic line rather than a guess.
+TOPIC_NAMES = {"04": "General pharmacy", "05": "Patient safety"}
+
+
 def certificate_data(credit: Credit):
     from lms.certificates.pdf import CertificateData
 
@@ -54,7 +60,7 @@ def certificate_data(credit: Credit):
         provider_name=current_app.config["PROVIDER_NAME"], accredited=current_app.config["ACCREDITED_PROVIDER"],
         verification_code=credit.verification_code,
         verify_url=url_for("certificates.verify_code", code=credit.verification_code, _external=True),
-        topic=credit.topic_code, score_percent=credit.score_percent)
+        topic=TOPIC_NAMES.get(credit.topic_code, ""), score_percent=credit.score_percent)
 
 
 def _filename(credit: Credit) -> str:
@@ -74,12 +80,21 @@ def certificate_pdf(credit_id: int):
                     headers={"Content-Disposition": f'attachment; filename="{_filename(credit)}"'})
 
 
+def _recipient_salt(credit: Credit) -> str:
+    """Per-credit salt for the hashed recipient email. It is published in the badge, so it must not
+    be (part of) the secret key: derive it, one way, from the key and the credit's code."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"badge-salt:" + credit.verification_code.encode(), hashlib.sha256).hexdigest()[:16]
+
+
 @bp.route("/credits/<int:credit_id>/badge.json")
 @credit_viewer
 def badge(credit_id: int):
     from lms.certificates.badges import achievement_credential, sign_credential
 
     credit = db.session.get(Credit, credit_id)
+    if credit.revoked:
+        abort(410, description="This credit was revoked; its badge is no longer issued.")
     module_url = url_for("content.module_overview", module_id=credit.module_id, _external=True)
     credential = achievement_credential(
         credential_id=url_for("certificates.verify_code", code=credit.verification_code, _external=True),
@@ -90,7 +105,7 @@ def badge(credit_id: int):
         criteria="Read every lesson, passed the post-test at the module's pass mark and submitted the evaluation.",
         contact_hours=credit.contact_hours, activity_number=credit.activity_number,
         recipient_email=credit.user.email, recipient_name=credit.user.display_name,
-        salt=current_app.config["SECRET_KEY"][:16], valid_from=credit.completed_at, revoked=credit.revoked)
+        salt=_recipient_salt(credit), valid_from=credit.completed_at)
     key = current_app.config.get("BADGE_SIGNING_KEY")
     if key:
         token = sign_credential(credential, key.encode() if isinstance(key, str) else key,
@@ -111,7 +126,8 @@ def xapi_export():
     attempts = db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == user.id,
                                                             QuizAttempt.kind == "post_test")
                                   .order_by(QuizAttempt.started_at)).all()
-    credits = {c.module_id: c for c in db.session.scalars(select(Credit).where(Credit.user_id == user.id))}
+    credits = {c.module_id: c for c in db.session.scalars(select(Credit).where(Credit.user_id == user.id))
+               if not c.revoked}  # a revoked credit no longer counts as completed
     statements = []
     catalog = get_catalog()
     for module_id in sorted({a.source_id for a in attempts} | set(credits)):

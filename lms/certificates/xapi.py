@@ -19,6 +19,7 @@ Statement ids are UUIDv5 over a fixed namespace and a key made of the verb, lear
 so exporting the same history again yields the same ids (an LRS then treats them as the same statements).
 """
 
+import copy
 import math
 import uuid
 from collections.abc import Iterable, Mapping
@@ -99,15 +100,11 @@ def xapi_statements(*, actor_email: str, actor_name: str, activity_id: str, acti
     def statement(verb: str, key: tuple, moment: datetime, result: dict | None = None,
                   context: dict | None = None) -> dict:
         built = {"id": statement_id(verb, learner, activity_id, *key), "timestamp": iso_timestamp(moment),
-                 "actor": dict(actor), "verb": _verb(verb), "object": copy_activity()}
+                 "actor": copy.deepcopy(actor), "verb": _verb(verb), "object": copy.deepcopy(activity)}
         if result:
             built["result"] = result
         built["context"] = {**(context or {}), "platform": platform}
         return built
-
-    def copy_activity() -> dict:
-        return {**activity, "definition": {"name": dict(activity["definition"]["name"]),
-                                           "type": ACTIVITY_TYPE_MODULE}}
 
     timed: list[tuple[datetime, int, dict]] = []
     for attempt in attempts:
@@ -119,21 +116,22 @@ def xapi_statements(*, actor_email: str, actor_name: str, activity_id: str, acti
         submitted_at = attempt.get("submitted_at")
         if submitted_at is None:
             continue
+        iso_timestamp(submitted_at)  # rejects a naive datetime before any arithmetic with it
         score = _percent(attempt.get("score_percent"), f"score_percent of attempt {attempt_id}")
         pass_mark = _percent(attempt.get("pass_mark"), f"pass_mark of attempt {attempt_id}")
         passed = attempt.get("passed")
         passed = score >= pass_mark if passed is None else bool(passed)
-        verb = "passed" if passed else "failed"
-        result = {"score": {"scaled": round(score / 100, 4), "raw": score, "min": 0, "max": 100},
+        # No "completion" here: the object is the module, and a post-test result does not complete it.
+        result = {"score": {"scaled": score / 100, "raw": score, "min": 0, "max": 100},
                   "success": passed,
                   "duration": iso_duration((submitted_at - started_at).total_seconds())}
-        context = {"registration": registration,
-                   "extensions": {MASTERY_SCORE_EXTENSION: round(pass_mark / 100, 4)}}
-        timed.append((submitted_at, 1, statement(verb, ("attempt", attempt_id), submitted_at, result, context)))
+        context = {"registration": registration, "extensions": {MASTERY_SCORE_EXTENSION: pass_mark / 100}}
+        timed.append((submitted_at, 1, statement("passed" if passed else "failed", ("attempt", attempt_id),
+                                                 submitted_at, result, context)))
 
     if completed_at is not None:
-        timed.append((completed_at, 2, statement("completed", ("completion",), completed_at,
-                                                 {"completion": True})))
+        timed.append((completed_at, 2, statement("completed", ("completion", iso_timestamp(completed_at)),
+                                                 completed_at, {"completion": True})))
 
     timed.sort(key=lambda item: (item[0], item[1], item[2]["id"]))
     return [item[2] for item in timed]
