@@ -88,8 +88,10 @@ class Completion:
         return self.all_read and self.passed and not self.evaluated
 
     @property
-    def steps_done(self) -> int:
-        return sum((self.all_read, self.passed, self.evaluated))
+    def steps_done(self) -> float:
+        """Completion steps done out of 3, counting lessons read as a share of the reading step."""
+        lessons = len(self.module.lessons)
+        return min(self.lessons_read / lessons, 1.0) + self.passed + self.evaluated if lessons else 0.0
 
     @property
     def started(self) -> bool:
