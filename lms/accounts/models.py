@@ -15,7 +15,29 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, db.Model):
+class AccountIdentity(UserMixin):
+    """What Flask-Login and templates need from a signed-in account, shared by the ORM row and the
+    lightweight per-request value (accounts.services.SessionUser)."""
+
+    id: int
+    email: str
+    name: str
+    active: bool
+    session_token: str
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:  # the session token makes old sessions invalid once it rotates
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class User(AccountIdentity, db.Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,17 +55,6 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
 
     memberships: Mapped[list["CohortMember"]] = relationship(back_populates="user")
-
-    @property
-    def is_active(self) -> bool:  # Flask-Login refuses inactive users
-        return self.active
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.email
 
 
 class Cohort(db.Model):

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from functools import cache
 from importlib.resources import files
 
-from flask_login import UserMixin
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.access import ROLES
 from lms.accounts.models import (
+    AccountIdentity,
     AuditEvent,
     Cohort,
     CohortMember,
@@ -127,7 +127,7 @@ def authenticate(session: Session, email: str, password: str, actor_ip: str, now
 
 
 @dataclass(frozen=True)
-class SessionUser(UserMixin):
+class SessionUser(AccountIdentity):
     """The signed-in user as every request sees it: a small immutable value, read with one Core query.
 
     Loading a full ORM ``User`` on every request costs several times more; views that change the
@@ -140,17 +140,6 @@ class SessionUser(UserMixin):
     role: str
     active: bool
     session_token: str
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.email
 
 
 _users = User.__table__

@@ -63,41 +63,36 @@ def start_post_test(module_id: str):
     module = get_catalog().module(module_id)
     if module is None:
         abort(404)
-    mode = request.form.get("mode", "exam")
-    try:
-        attempt = services.start_post_test(db.session, get_library(), current_user.id, module.id,
-                                           [f"{module.id}:{o.id}" for o in module.objectives], mode, utcnow(), _rng())
-    except QuizError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("content.module_overview", module_id=module.id))
-    db.session.commit()
-    return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+    objectives = [f"{module.id}:{o.id}" for o in module.objectives]
+    return _open_attempt(lambda: services.start_post_test(db.session, get_library(), current_user.id, module.id,
+                                                          objectives, request.form.get("mode", "exam"), utcnow(),
+                                                          _rng()),
+                         url_for("content.module_overview", module_id=module.id))
 
 
 @bp.route("/quizzes/practice/<blueprint_id>", methods=["POST"])
 @signed_in
 def start_practice_exam(blueprint_id: str):
-    try:
-        attempt = services.start_practice_exam(db.session, get_library(), current_user.id, blueprint_id, utcnow(),
-                                               _rng())
-    except QuizError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("quizzes.index"))
-    db.session.commit()
-    return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+    return _open_attempt(lambda: services.start_practice_exam(db.session, get_library(), current_user.id,
+                                                              blueprint_id, utcnow(), _rng()),
+                         url_for("quizzes.index"))
 
 
 @bp.route("/quizzes/review", methods=["POST"])
 @signed_in
 def start_review():
+    return _open_attempt(lambda: services.start_review(db.session, get_library(), current_user.id, utcnow(), _rng()),
+                         url_for("quizzes.index"), category="info")
+
+
+def _open_attempt(start, refused_url: str, category: str = "error"):
+    """Start (or resume) an attempt and go to it; on a QuizError say why and go back."""
     try:
-        attempt = services.start_review(db.session, get_library(), current_user.id, utcnow(), _rng())
+        attempt = start()
     except QuizError as error:
         db.session.rollback()
-        flash(str(error), "info")
-        return redirect(url_for("quizzes.index"))
+        flash(str(error), category)
+        return redirect(refused_url)
     db.session.commit()
     return redirect(url_for("quizzes.take", attempt_id=attempt.id))
 
