@@ -55,6 +55,14 @@ def test_keyboard_only_sign_in_and_skip_link(page, live_server):
     ("admin@demo.test", "/admin/users"),
     ("admin@demo.test", "/admin/audit"),
     ("trainee@demo.test", "/profile"),
+    ("trainee@demo.test", "/learning"),
+    ("trainee@demo.test", "/learning/transcript"),
+    ("trainee@demo.test", "/quizzes"),
+    ("supervisor@demo.test", "/quizzes/stats/informatics-role"),
+    ("supervisor@demo.test", "/cohorts/1/exports"),
+    ("admin@demo.test", "/admin/credits"),
+    (None, "/verify"),
+    (None, "/verify/0000-0000-0000"),
 ])
 def test_pages_have_no_serious_accessibility_violations(page, live_server, axe_check, email, path):
     if email:
