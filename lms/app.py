@@ -44,6 +44,7 @@ def init_extensions(app: Flask) -> None:
     from lms.api import models as _api_models  # noqa: F401
     from lms.api.services import load_api_user
     from lms.content.services import init_content
+    from lms.curricula import models as _curricula_models  # noqa: F401
     from lms.progress import models as _progress_models  # noqa: F401
     from lms.quizzes import models as _quiz_models  # noqa: F401
     from lms.quizzes.services import init_quizzes
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.certificates.routes import bp as certificates_bp
     from lms.content.routes import bp as content_bp
     from lms.core.routes import bp as core_bp
+    from lms.curricula.routes import bp as curricula_bp
     from lms.progress.routes import bp as progress_bp
     from lms.quizzes.routes import bp as quizzes_bp
 
@@ -83,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(progress_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(curricula_bp)
     # Static files are public; declare it like any other endpoint.
     app.view_functions["static"] = access.public(app.view_functions["static"])
 

@@ -4,6 +4,7 @@ import pytest
 from flask import url_for
 
 from lms.access import declared, public
+from lms.curricula.models import Assignment, Curriculum, CurriculumItem
 from lms.db import utcnow
 from lms.extensions import db
 from lms.progress.models import Credit
@@ -115,6 +116,21 @@ MATRIX = {
     "api.cohorts": ("GET", STAFF),
     "api.cohort_credits": ("GET", {SUPERVISOR, ADMIN}),
     "api.openapi": ("GET", EVERYONE),
+    "curricula.curriculum_list": ("GET", STAFF),
+    # The fixture's curriculum belongs to the supervisor; the other supervisor cannot see it.
+    "curricula.curriculum_edit": ("GET", {SUPERVISOR, ADMIN}),
+    "curricula.add_item": ("POST", {SUPERVISOR, ADMIN}),
+    "curricula.change_item": ("POST", {SUPERVISOR, ADMIN}),
+    "curricula.copy": ("POST", {SUPERVISOR, ADMIN}),
+    "curricula.assign": ("POST", {SUPERVISOR, ADMIN}),
+    "curricula.assignment_detail": ("GET", {SUPERVISOR, ADMIN}),
+    "curricula.assignment_csv": ("GET", {SUPERVISOR, ADMIN}),
+    "curricula.extend": ("POST", {SUPERVISOR, ADMIN}),
+    "curricula.unassign": ("POST", {SUPERVISOR, ADMIN}),
+    "curricula.dashboard": ("GET", STAFF),
+    "curricula.dashboard_csv": ("GET", STAFF),
+    "curricula.my_assignments": ("GET", SIGNED_IN),
+    "curricula.my_assignments_ics": ("GET", SIGNED_IN),
 }
 
 
@@ -139,9 +155,17 @@ def world(app):
                     activity_title="Alpha module", activity_number="0000-0000-26-001-H04-T", activity_type="knowledge",
                     topic_code="04", topics=[], contact_hours=0.5, ceus=0.05, score_percent=100.0,
                     completed_at=utcnow(), verification_code="7K3M-9QXR-2PWD")
-    db.session.add_all([attempt, credit])
+    curriculum = Curriculum(name="Onboarding", owner_id=people[SUPERVISOR].id)
+    curriculum.items.append(CurriculumItem(position=1, kind="module", ref_id="alpha"))
+    db.session.add_all([attempt, credit, curriculum])
+    db.session.flush()
+    assignment = Assignment(curriculum_id=curriculum.id, cohort_id=cohort.id, start_on=utcnow().date(),
+                            due_on=utcnow().date(), curriculum_version=1, created_by_id=people[SUPERVISOR].id)
+    db.session.add(assignment)
     db.session.commit()
     people["attempt_id"], people["credit_id"] = attempt.id, credit.id
+    people["curriculum_id"], people["assignment_id"] = curriculum.id, assignment.id
+    people["item_id"] = curriculum.items[0].id
     return people, cohort
 
 
@@ -150,7 +174,8 @@ def url_for_endpoint(app, endpoint, people, cohort) -> str:
               "filename": "images/pocket.png" if endpoint == "content.asset" else "css/site.css",
               "module_id": "alpha", "lesson_id": "first", "attempt_id": people["attempt_id"], "position": 1,
               "blueprint_id": "mini", "bank_id": "alpha", "credit_id": people["credit_id"], "code": "7K3M-9QXR-2PWD",
-              "token_id": 1}
+              "token_id": 1, "curriculum_id": people["curriculum_id"], "assignment_id": people["assignment_id"],
+              "item_id": people["item_id"], "action": "down"}
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})

@@ -1,0 +1,132 @@
+"""Curriculum item kinds: a registry. Each kind names its items and reports progress for many trainees at
+once (a fixed number of queries however many trainees and items), so dashboards stay constant-query.
+
+The sandbox registers its ticket kind here when it lands; until then the kind exists but offers nothing.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.content.loader import Catalog
+from lms.quizzes.bank import Library
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    state: str  # not_started | in_progress | completed
+    completed_at: datetime | None = None
+    score: float | None = None
+
+
+NOT_STARTED = ItemStatus("not_started")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What a curriculum item points at: (kind, ref id, minimum score)."""
+
+    item_id: int
+    ref_id: str
+    min_score: int | None
+
+
+class ModuleKind:
+    label = "Module"
+
+    def options(self, catalog: Catalog, library: Library) -> list[tuple[str, str]]:
+        return [(m.id, m.title) for m in catalog.modules]
+
+    def title(self, ref_id: str, catalog: Catalog, library: Library) -> str | None:
+        module = catalog.module(ref_id)
+        return module.title if module else None
+
+    def statuses(self, session: Session, user_ids: list[int], refs: list[Ref]) -> dict[tuple[int, int], ItemStatus]:
+        """Completed = the module's credit was issued; in progress = a lesson read or a post-test taken."""
+        from lms.progress.models import Credit, LessonRead
+        from lms.quizzes.models import QuizAttempt
+
+        module_ids = {r.ref_id for r in refs}
+        if not user_ids or not module_ids:
+            return {}
+        done = {(u, m): (at, score) for u, m, at, score in session.execute(
+            select(Credit.user_id, Credit.module_id, func.min(Credit.completed_at), func.max(Credit.score_percent))
+            .where(Credit.user_id.in_(user_ids), Credit.module_id.in_(module_ids))
+            .group_by(Credit.user_id, Credit.module_id))}
+        started = {tuple(row) for row in session.execute(select(LessonRead.user_id, LessonRead.module_id).distinct()
+                                                         .where(LessonRead.user_id.in_(user_ids),
+                                                                LessonRead.module_id.in_(module_ids)))}
+        started |= {tuple(row) for row in session.execute(
+            select(QuizAttempt.user_id, QuizAttempt.source_id).distinct().where(
+                QuizAttempt.user_id.in_(user_ids), QuizAttempt.kind == "post_test",
+                QuizAttempt.source_id.in_(module_ids)))}
+        result = {}
+        for user_id in user_ids:
+            for ref in refs:
+                key = (user_id, ref.ref_id)
+                if key in done:
+                    result[(user_id, ref.item_id)] = ItemStatus("completed", done[key][0], done[key][1])
+                elif key in started:
+                    result[(user_id, ref.item_id)] = ItemStatus("in_progress")
+        return result
+
+
+class PracticeExamKind:
+    label = "Practice exam"
+
+    def options(self, catalog: Catalog, library: Library) -> list[tuple[str, str]]:
+        return [(b.id, b.title) for b in library.blueprints]
+
+    def title(self, ref_id: str, catalog: Catalog, library: Library) -> str | None:
+        blueprint = library.blueprint(ref_id)
+        return blueprint.title if blueprint else None
+
+    def statuses(self, session: Session, user_ids: list[int], refs: list[Ref]) -> dict[tuple[int, int], ItemStatus]:
+        """Completed = a submitted attempt at or above the item's minimum score (the exam's pass mark if none)."""
+        from lms.quizzes.models import QuizAttempt
+
+        blueprint_ids = {r.ref_id for r in refs}
+        if not user_ids or not blueprint_ids:
+            return {}
+        attempts: dict[tuple[int, str], list] = defaultdict(list)
+        for user_id, source, score, submitted, pass_mark in session.execute(
+                select(QuizAttempt.user_id, QuizAttempt.source_id, QuizAttempt.score_percent,
+                       QuizAttempt.submitted_at, QuizAttempt.pass_mark)
+                .where(QuizAttempt.user_id.in_(user_ids), QuizAttempt.kind == "practice_exam",
+                       QuizAttempt.source_id.in_(blueprint_ids)).order_by(QuizAttempt.started_at)):
+            attempts[(user_id, source)].append((score, submitted, pass_mark))
+        result = {}
+        for (user_id, source), rows in attempts.items():
+            for ref in refs:
+                if ref.ref_id != source:
+                    continue
+                passing = [(s, at) for s, at, mark in rows
+                           if at is not None and s is not None and s >= (ref.min_score or mark)]
+                if passing:
+                    result[(user_id, ref.item_id)] = ItemStatus("completed", passing[0][1],
+                                                                max(s for s, _at in passing))
+                else:
+                    result[(user_id, ref.item_id)] = ItemStatus(
+                        "in_progress", None, max((s for s, _a, _m in rows if s is not None), default=None))
+        return result
+
+
+class SandboxTicketKind:
+    """Sandbox tickets (issue 7). Registered now so curricula can name the kind; it offers no tickets yet."""
+
+    label = "Sandbox ticket"
+
+    def options(self, catalog: Catalog, library: Library) -> list[tuple[str, str]]:
+        return []
+
+    def title(self, ref_id: str, catalog: Catalog, library: Library) -> str | None:
+        return None
+
+    def statuses(self, session: Session, user_ids: list[int], refs: list[Ref]) -> dict[tuple[int, int], ItemStatus]:
+        return {}
+
+
+ITEM_KINDS = {"module": ModuleKind(), "practice_exam": PracticeExamKind(), "sandbox_ticket": SandboxTicketKind()}

@@ -1,0 +1,317 @@
+"""Curriculum editing, assignments and progress roll-ups. Services flush; routes commit."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.accounts.models import Cohort, CohortMember, User
+from lms.accounts.services import Actor, SessionUser, audit, can_manage_cohort
+from lms.content.loader import Catalog
+from lms.curricula.kinds import ITEM_KINDS, NOT_STARTED, ItemStatus, Ref
+from lms.curricula.models import Assignment, Curriculum, CurriculumItem, DueDateExtension
+from lms.quizzes.bank import Library
+
+
+class CurriculumError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# --- editing -------------------------------------------------------------------------------
+
+def can_edit(user: SessionUser | User, curriculum: Curriculum) -> bool:
+    return user.role == "admin" or curriculum.owner_id == user.id
+
+
+def visible_curricula(session: Session, user: SessionUser | User) -> list[Curriculum]:
+    query = select(Curriculum).options(selectinload(Curriculum.items)).order_by(Curriculum.name)
+    if user.role != "admin":
+        query = query.where(Curriculum.owner_id == user.id)
+    return list(session.scalars(query))
+
+
+def create_curriculum(session: Session, actor: Actor, owner_id: int, name: str, description: str,
+                      now: datetime) -> Curriculum:
+    name = name.strip()
+    if not name:
+        raise CurriculumError("Give the curriculum a name.", "name")
+    curriculum = Curriculum(name=name[:120], description=description.strip()[:1000], owner_id=owner_id,
+                            created_at=now, updated_at=now)
+    session.add(curriculum)
+    session.flush()
+    audit(session, actor, "curriculum.created", curriculum, name=curriculum.name)
+    return curriculum
+
+
+def _touch(curriculum: Curriculum, now: datetime) -> None:
+    curriculum.version += 1
+    curriculum.updated_at = now
+
+
+def add_item(session: Session, actor: Actor, curriculum: Curriculum, kind: str, ref_id: str, required: bool,
+             min_score: int | None, expected_minutes: int, catalog: Catalog, library: Library,
+             now: datetime) -> CurriculumItem:
+    if kind not in ITEM_KINDS:
+        raise CurriculumError("Choose a module, practice exam or sandbox ticket.", "kind")
+    if ITEM_KINDS[kind].title(ref_id, catalog, library) is None:
+        raise CurriculumError(f"No {ITEM_KINDS[kind].label.lower()} has the id {ref_id!r}.", "ref_id")
+    if any(i.kind == kind and i.ref_id == ref_id for i in curriculum.items):
+        raise CurriculumError("That item is already in the curriculum.", "ref_id")
+    if min_score is not None and not 0 <= min_score <= 100:
+        raise CurriculumError("A minimum score is a percent from 0 to 100.", "min_score")
+    if not 1 <= expected_minutes <= 100 * 60:
+        raise CurriculumError("Expected duration is in minutes, from 1 to 6000.", "expected_minutes")
+    item = CurriculumItem(curriculum=curriculum, position=len(curriculum.items) + 1, kind=kind, ref_id=ref_id,
+                          required=required, min_score=min_score if kind == "practice_exam" else None,
+                          expected_minutes=expected_minutes)
+    session.add(item)
+    _touch(curriculum, now)
+    session.flush()
+    audit(session, actor, "curriculum.item_added", curriculum, kind=kind, ref_id=ref_id)
+    return item
+
+
+def move_item(session: Session, actor: Actor, curriculum: Curriculum, item_id: int, offset: int, now: datetime) -> None:
+    items = list(curriculum.items)
+    index = next((i for i, item in enumerate(items) if item.id == item_id), None)
+    if index is None:
+        raise CurriculumError("No such item in this curriculum.")
+    target = index + offset
+    if not 0 <= target < len(items):
+        return
+    items[index], items[target] = items[target], items[index]
+    for position, item in enumerate(items, start=1):
+        item.position = position
+    _touch(curriculum, now)
+
+
+def remove_item(session: Session, actor: Actor, curriculum: Curriculum, item_id: int, now: datetime) -> None:
+    item = next((i for i in curriculum.items if i.id == item_id), None)
+    if item is None:
+        raise CurriculumError("No such item in this curriculum.")
+    curriculum.items.remove(item)
+    for position, remaining in enumerate(curriculum.items, start=1):
+        remaining.position = position
+    _touch(curriculum, now)
+    audit(session, actor, "curriculum.item_removed", curriculum, kind=item.kind, ref_id=item.ref_id)
+
+
+def copy_curriculum(session: Session, actor: Actor, source: Curriculum, owner_id: int, now: datetime) -> Curriculum:
+    copy = create_curriculum(session, actor, owner_id, f"{source.name} (copy)", source.description, now)
+    for item in source.items:
+        session.add(CurriculumItem(curriculum=copy, position=item.position, kind=item.kind, ref_id=item.ref_id,
+                                   required=item.required, min_score=item.min_score,
+                                   expected_minutes=item.expected_minutes))
+    session.flush()
+    return copy
+
+
+# --- assignments -----------------------------------------------------------------------------
+
+def assign(session: Session, actor: Actor, assigner: SessionUser | User, curriculum: Curriculum,
+           cohort_id: int | None, user_id: int | None, start_on: date, due_on: date, now: datetime) -> Assignment:
+    if due_on < start_on:
+        raise CurriculumError("The due date is before the start date.", "due_on")
+    if not curriculum.items:
+        raise CurriculumError("Add at least one item before assigning the curriculum.")
+    if (cohort_id is None) == (user_id is None):
+        raise CurriculumError("Assign to a cohort or to one trainee.")
+    if cohort_id is not None:
+        if session.get(Cohort, cohort_id) is None or not can_manage_cohort(session, assigner, cohort_id):
+            raise PermissionError("You can assign only to cohorts you supervise.")
+    else:
+        cohort_ids = session.scalars(select(CohortMember.cohort_id).where(CohortMember.user_id == user_id)).all()
+        if assigner.role != "admin" and not any(can_manage_cohort(session, assigner, c) for c in cohort_ids):
+            raise PermissionError("You can assign only to trainees in cohorts you supervise.")
+    assignment = Assignment(curriculum_id=curriculum.id, cohort_id=cohort_id, user_id=user_id, start_on=start_on,
+                            due_on=due_on, curriculum_version=curriculum.version, created_by_id=actor.user_id,
+                            created_at=now)
+    session.add(assignment)
+    session.flush()
+    audit(session, actor, "assignment.created", assignment, curriculum_id=curriculum.id, cohort_id=cohort_id,
+          user_id=user_id, due_on=due_on.isoformat())
+    return assignment
+
+
+def extend_due(session: Session, actor: Actor, assignment: Assignment, user_id: int, due_on: date,
+               now: datetime) -> DueDateExtension:
+    if due_on < assignment.start_on:
+        raise CurriculumError("The new due date is before the assignment's start date.", "due_on")
+    extension = next((e for e in assignment.extensions if e.user_id == user_id), None)
+    if extension is None:
+        extension = DueDateExtension(assignment=assignment, user_id=user_id, due_on=due_on,
+                                     created_by_id=actor.user_id, created_at=now)
+        session.add(extension)
+    else:
+        extension.due_on = due_on
+    audit(session, actor, "assignment.extended", assignment, user_id=user_id, due_on=due_on.isoformat())
+    return extension
+
+
+def unassign(session: Session, actor: Actor, assignment: Assignment, now: datetime) -> None:
+    if assignment.ended_at is None:
+        assignment.ended_at = now
+        audit(session, actor, "assignment.ended", assignment)
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+@dataclass
+class ItemView:
+    item: CurriculumItem
+    title: str | None  # None: the module or exam no longer exists (retired)
+    status: ItemStatus
+    overdue: bool
+
+    @property
+    def retired(self) -> bool:
+        return self.title is None
+
+
+@dataclass
+class Progress:
+    """One trainee on one assignment."""
+
+    user_id: int
+    assignment: Assignment
+    due_on: date
+    items: list[ItemView] = field(default_factory=list)
+
+    @property
+    def required(self) -> list[ItemView]:
+        return [v for v in self.items if v.item.required and not v.retired]
+
+    @property
+    def done(self) -> int:
+        return sum(v.status.state == "completed" for v in self.required)
+
+    @property
+    def overdue(self) -> bool:
+        return any(v.overdue for v in self.required)
+
+    @property
+    def completed(self) -> bool:
+        return self.done == len(self.required)
+
+    @property
+    def next_item(self) -> ItemView | None:
+        return next((v for v in self.items if not v.retired and v.status.state != "completed"), None)
+
+    @property
+    def state(self) -> str:
+        if self.completed:
+            return "completed"
+        if self.overdue:
+            return "overdue"
+        return "in_progress" if any(v.status.state != "not_started" for v in self.items) else "not_started"
+
+
+def item_statuses(session: Session, user_ids: list[int], items: list[CurriculumItem]) -> dict:
+    """Statuses for every (trainee, item): one batch of queries per item kind, whatever the counts."""
+    by_kind: dict[str, list[Ref]] = defaultdict(list)
+    for item in items:
+        by_kind[item.kind].append(Ref(item.id, item.ref_id, item.min_score))
+    statuses: dict = {}
+    for kind, refs in by_kind.items():
+        if kind in ITEM_KINDS:
+            statuses.update(ITEM_KINDS[kind].statuses(session, user_ids, refs))
+    return statuses
+
+
+def build_progress(assignments: list[Assignment], members: dict[int, list[int]], statuses: dict,
+                   catalog: Catalog, library: Library, today: date) -> list[Progress]:
+    """Roll statuses up per trainee and assignment. ``members`` maps cohort id -> trainee ids."""
+    titles = {}
+    result = []
+    for assignment in assignments:
+        user_ids = [assignment.user_id] if assignment.user_id else members.get(assignment.cohort_id, [])
+        extensions = {e.user_id: e.due_on for e in assignment.extensions}
+        for user_id in user_ids:
+            due = extensions.get(user_id, assignment.due_on)
+            progress = Progress(user_id, assignment, due)
+            for item in assignment.curriculum.items:
+                key = (item.kind, item.ref_id)
+                if key not in titles:
+                    titles[key] = ITEM_KINDS[item.kind].title(item.ref_id, catalog, library) \
+                        if item.kind in ITEM_KINDS else None
+                status = statuses.get((user_id, item.id), NOT_STARTED)
+                overdue = status.state != "completed" and today > due and titles[key] is not None
+                progress.items.append(ItemView(item, titles[key], status, overdue))
+            result.append(progress)
+    return result
+
+
+def active_assignments_for_trainee(session: Session, user_id: int) -> list[Assignment]:
+    cohort_ids = select(CohortMember.cohort_id).where(CohortMember.user_id == user_id)
+    return list(session.scalars(
+        select(Assignment).options(selectinload(Assignment.curriculum).selectinload(Curriculum.items),
+                                   selectinload(Assignment.extensions))
+        .where(Assignment.ended_at.is_(None),
+               or_(Assignment.user_id == user_id, Assignment.cohort_id.in_(cohort_ids)))
+        .order_by(Assignment.due_on)))
+
+
+def trainee_progress(session: Session, user_id: int, catalog: Catalog, library: Library,
+                     today: date) -> list[Progress]:
+    assignments = active_assignments_for_trainee(session, user_id)
+    items = [item for a in assignments for item in a.curriculum.items]
+    statuses = item_statuses(session, [user_id], items)
+    members = {a.cohort_id: [user_id] for a in assignments if a.cohort_id}
+    return build_progress(assignments, members, statuses, catalog, library, today)
+
+
+@dataclass
+class Cell:
+    """One cohort x assignment on the supervisor's matrix."""
+
+    cohort: Cohort
+    assignment: Assignment
+    progress: list[Progress]
+
+    @property
+    def trainees(self) -> int:
+        return len(self.progress)
+
+    @property
+    def completion(self) -> float:
+        required = sum(len(p.required) for p in self.progress)
+        return 100 * sum(p.done for p in self.progress) / required if required else 0.0
+
+    @property
+    def overdue(self) -> int:
+        return sum(p.overdue for p in self.progress)
+
+    @property
+    def completed(self) -> int:
+        return sum(p.completed for p in self.progress)
+
+
+def cohort_matrix(session: Session, cohorts: list[Cohort], catalog: Catalog, library: Library,
+                  today: date) -> list[Cell]:
+    """Every active cohort assignment with its roll-up, in a constant number of queries."""
+    cohort_ids = [c.id for c in cohorts]
+    if not cohort_ids:
+        return []
+    assignments = list(session.scalars(
+        select(Assignment).options(selectinload(Assignment.curriculum).selectinload(Curriculum.items),
+                                   selectinload(Assignment.extensions))
+        .where(Assignment.cohort_id.in_(cohort_ids), Assignment.ended_at.is_(None))
+        .order_by(Assignment.due_on, Assignment.id)))
+    members: dict[int, list[int]] = defaultdict(list)
+    for cohort_id, user_id in session.execute(select(CohortMember.cohort_id, CohortMember.user_id)
+                                              .where(CohortMember.cohort_id.in_(cohort_ids))
+                                              .order_by(CohortMember.user_id)):
+        members[cohort_id].append(user_id)
+    user_ids = sorted({u for ids in members.values() for u in ids})
+    items = [item for a in assignments for item in a.curriculum.items]
+    statuses = item_statuses(session, user_ids, items)
+    progress = build_progress(assignments, members, statuses, catalog, library, today)
+    by_assignment: dict[int, list[Progress]] = defaultdict(list)
+    for p in progress:
+        by_assignment[p.assignment.id].append(p)
+    cohorts_by_id = {c.id: c for c in cohorts}
+    return [Cell(cohorts_by_id[a.cohort_id], a, by_assignment[a.id]) for a in assignments]
