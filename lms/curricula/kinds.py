@@ -74,6 +74,16 @@ class ModuleKind:
         return result
 
 
+    def completed_counts(self, session: Session, members, refs: list[Ref]) -> dict[int, int]:
+        """Per trainee in ``members`` (a select of user ids): how many of ``refs`` are complete. One query."""
+        from lms.progress.models import Credit
+
+        rows = session.execute(select(Credit.user_id, func.count(func.distinct(Credit.module_id)))
+                               .where(Credit.user_id.in_(members), Credit.module_id.in_({r.ref_id for r in refs}))
+                               .group_by(Credit.user_id))
+        return dict(rows.all())
+
+
 class PracticeExamKind:
     label = "Practice exam"
 
@@ -114,6 +124,21 @@ class PracticeExamKind:
         return result
 
 
+    def completed_counts(self, session: Session, members, refs: list[Ref]) -> dict[int, int]:
+        from lms.quizzes.models import QuizAttempt
+
+        best = session.execute(select(QuizAttempt.user_id, QuizAttempt.source_id, func.max(QuizAttempt.score_percent),
+                                      func.max(QuizAttempt.pass_mark))
+                               .where(QuizAttempt.user_id.in_(members), QuizAttempt.kind == "practice_exam",
+                                      QuizAttempt.status == "submitted",
+                                      QuizAttempt.source_id.in_({r.ref_id for r in refs}))
+                               .group_by(QuizAttempt.user_id, QuizAttempt.source_id)).all()
+        counts: dict[int, int] = defaultdict(int)
+        for user_id, source, score, pass_mark in best:
+            counts[user_id] += sum(1 for r in refs if r.ref_id == source and (score or 0) >= (r.min_score or pass_mark))
+        return dict(counts)
+
+
 class SandboxTicketKind:
     """Sandbox tickets (issue 7). Registered now so curricula can name the kind; it offers no tickets yet."""
 
@@ -126,6 +151,9 @@ class SandboxTicketKind:
         return None
 
     def statuses(self, session: Session, user_ids: list[int], refs: list[Ref]) -> dict[tuple[int, int], ItemStatus]:
+        return {}
+
+    def completed_counts(self, session: Session, members, refs: list[Ref]) -> dict[int, int]:
         return {}
 
 

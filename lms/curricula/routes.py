@@ -23,7 +23,7 @@ from lms.quizzes.services import get_library
 bp = Blueprint("curricula", __name__)
 
 STATE_LABELS = {"completed": "Completed", "in_progress": "In progress", "not_started": "Not started",
-                "overdue": "Overdue"}
+                "overdue": "Overdue", "behind": "Not finished"}
 
 
 def _editable(view_args: dict) -> None:
@@ -187,14 +187,20 @@ def assign(curriculum_id: int):
 
 # --- assignments ---------------------------------------------------------------------------------
 
-def _assignment_progress(assignment: Assignment) -> list[services.Progress]:
-    members = {}
-    if assignment.cohort_id:
-        members[assignment.cohort_id] = db.session.scalars(
-            select(CohortMember.user_id).where(CohortMember.cohort_id == assignment.cohort_id)
-            .order_by(CohortMember.user_id)).all()
-    user_ids = members.get(assignment.cohort_id, []) if assignment.cohort_id else [assignment.user_id]
-    statuses = services.item_statuses(db.session, list(user_ids), list(assignment.curriculum.items))
+PAGE_SIZE = 50
+
+
+def _assignment_user_ids(assignment: Assignment) -> list[int]:
+    if assignment.user_id:
+        return [assignment.user_id]
+    return list(db.session.scalars(select(CohortMember.user_id).join(User, User.id == CohortMember.user_id)
+                                   .where(CohortMember.cohort_id == assignment.cohort_id).order_by(User.name)))
+
+
+def _assignment_progress(assignment: Assignment, user_ids: list[int]) -> list[services.Progress]:
+    """Per-trainee detail for ``user_ids`` (a page of them, on large cohorts)."""
+    members = {assignment.cohort_id: user_ids} if assignment.cohort_id else {}
+    statuses = services.item_statuses(db.session, user_ids, list(assignment.curriculum.items))
     return services.build_progress([assignment], members, statuses, get_catalog(), get_library(), _today())
 
 
@@ -202,22 +208,30 @@ def _assignment_progress(assignment: Assignment) -> list[services.Progress]:
 @assignment_manager
 def assignment_detail(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id)
-    progress = _assignment_progress(assignment)
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([p.user_id for p in progress])))}
+    user_ids = _assignment_user_ids(assignment)
     state = request.args.get("state", "")
-    shown = [p for p in progress if not state or p.state == state]
+    summary = services.assignment_states(db.session, assignment, user_ids, get_catalog(), get_library(), _today())
+    if state:
+        user_ids = [u for u in user_ids if summary.get(u) == state]
+    page = max(request.args.get("page", 1, type=int), 1)
+    pages = max((len(user_ids) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    shown_ids = user_ids[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    progress = _assignment_progress(assignment, shown_ids)
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(shown_ids)))}
     extend = forms.ExtendForm(prefix="extend")
-    extend.user_id.choices = [SelectChoice(p.user_id, users[p.user_id].display_name) for p in progress]
+    extend.user_id.choices = [SelectChoice(u, users[u].display_name) for u in shown_ids]
     cohort = db.session.get(Cohort, assignment.cohort_id) if assignment.cohort_id else None
-    return render_template("curricula/assignment.html", assignment=assignment, progress=shown, all=progress,
-                           users=users, extend=extend, cohort=cohort, state=state, labels=STATE_LABELS)
+    counts = {key: sum(1 for value in summary.values() if value == key) for key in services.SUMMARY_STATES}
+    return render_template("curricula/assignment.html", assignment=assignment, progress=progress, users=users,
+                           extend=extend, cohort=cohort, state=state, labels=STATE_LABELS, counts=counts,
+                           total=len(summary), page=page, pages=pages, shown=len(user_ids))
 
 
 @bp.route("/assignments/<int:assignment_id>.csv")
 @assignment_manager
 def assignment_csv(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id)
-    progress = _assignment_progress(assignment)
+    progress = _assignment_progress(assignment, _assignment_user_ids(assignment))
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([p.user_id for p in progress])))}
     items = list(assignment.curriculum.items)
     header = ["trainee", "email", "due_on", "status", "required_done", "required_total"] + \
@@ -237,7 +251,7 @@ def assignment_csv(assignment_id: int):
 def extend(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id)
     form = forms.ExtendForm(prefix="extend")
-    form.user_id.choices = [SelectChoice(p.user_id, str(p.user_id)) for p in _assignment_progress(assignment)]
+    form.user_id.choices = [SelectChoice(u, str(u)) for u in _assignment_user_ids(assignment)]
     if form.validate_on_submit():
         try:
             services.extend_due(db.session, actor(), assignment, form.user_id.data, form.due_on.data, utcnow())

@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts.models import Cohort, CohortMember, User
@@ -264,35 +264,61 @@ def trainee_progress(session: Session, user_id: int, catalog: Catalog, library: 
     return build_progress(assignments, members, statuses, catalog, library, today)
 
 
-@dataclass
+SUMMARY_STATES = ("completed", "overdue", "behind")
+
+
+def assignment_states(session: Session, assignment: Assignment, user_ids: list[int], catalog: Catalog,
+                      library: Library, today: date) -> dict[int, str]:
+    """completed | overdue | behind for every trainee, from grouped counts (cheap on any cohort size)."""
+    required = [i for i in assignment.curriculum.items if i.required and i.kind in ITEM_KINDS
+                and ITEM_KINDS[i.kind].title(i.ref_id, catalog, library) is not None]
+    by_kind: dict[str, list[Ref]] = defaultdict(list)
+    for item in required:
+        by_kind[item.kind].append(Ref(item.id, item.ref_id, item.min_score))
+    members = (select(CohortMember.user_id).where(CohortMember.cohort_id == assignment.cohort_id)
+               if assignment.cohort_id else select(User.id).where(User.id == assignment.user_id))
+    done: dict[int, int] = defaultdict(int)
+    for kind, refs in by_kind.items():
+        for user_id, count in ITEM_KINDS[kind].completed_counts(session, members, refs).items():
+            done[user_id] += count
+    extended = {e.user_id: e.due_on for e in assignment.extensions}
+    states = {}
+    for user_id in user_ids:
+        if done.get(user_id, 0) >= len(required):
+            states[user_id] = "completed"
+        elif today > extended.get(user_id, assignment.due_on):
+            states[user_id] = "overdue"
+        else:
+            states[user_id] = "behind"
+    return states
+
+
+@dataclass(frozen=True)
 class Cell:
-    """One cohort x assignment on the supervisor's matrix."""
+    """One cohort x assignment on the supervisor's matrix: counts, not per-trainee objects."""
 
     cohort: Cohort
     assignment: Assignment
-    progress: list[Progress]
-
-    @property
-    def trainees(self) -> int:
-        return len(self.progress)
+    trainees: int
+    required: int  # required items that still exist
+    done_pairs: int  # (trainee, required item) pairs completed
+    completed: int  # trainees with every required item done
+    overdue: int  # trainees past their due date with work left
 
     @property
     def completion(self) -> float:
-        required = sum(len(p.required) for p in self.progress)
-        return 100 * sum(p.done for p in self.progress) / required if required else 0.0
-
-    @property
-    def overdue(self) -> int:
-        return sum(p.overdue for p in self.progress)
-
-    @property
-    def completed(self) -> int:
-        return sum(p.completed for p in self.progress)
+        total = self.trainees * self.required
+        return 100 * self.done_pairs / total if total else 0.0
 
 
 def cohort_matrix(session: Session, cohorts: list[Cohort], catalog: Catalog, library: Library,
                   today: date) -> list[Cell]:
-    """Every active cohort assignment with its roll-up, in a constant number of queries."""
+    """Every active cohort assignment with its roll-up.
+
+    The database does the counting: per assignment one grouped query per item kind returns how many
+    required items each trainee has finished, so the work and the number of queries do not grow with
+    the number of trainees (the drill-down pages, which show each trainee, are paginated instead).
+    """
     cohort_ids = [c.id for c in cohorts]
     if not cohort_ids:
         return []
@@ -301,17 +327,35 @@ def cohort_matrix(session: Session, cohorts: list[Cohort], catalog: Catalog, lib
                                    selectinload(Assignment.extensions))
         .where(Assignment.cohort_id.in_(cohort_ids), Assignment.ended_at.is_(None))
         .order_by(Assignment.due_on, Assignment.id)))
-    members: dict[int, list[int]] = defaultdict(list)
-    for cohort_id, user_id in session.execute(select(CohortMember.cohort_id, CohortMember.user_id)
-                                              .where(CohortMember.cohort_id.in_(cohort_ids))
-                                              .order_by(CohortMember.user_id)):
-        members[cohort_id].append(user_id)
-    user_ids = sorted({u for ids in members.values() for u in ids})
-    items = [item for a in assignments for item in a.curriculum.items]
-    statuses = item_statuses(session, user_ids, items)
-    progress = build_progress(assignments, members, statuses, catalog, library, today)
-    by_assignment: dict[int, list[Progress]] = defaultdict(list)
-    for p in progress:
-        by_assignment[p.assignment.id].append(p)
+    sizes = dict(session.execute(select(CohortMember.cohort_id, func.count()).where(
+        CohortMember.cohort_id.in_(cohort_ids)).group_by(CohortMember.cohort_id)).all())
     cohorts_by_id = {c.id: c for c in cohorts}
-    return [Cell(cohorts_by_id[a.cohort_id], a, by_assignment[a.id]) for a in assignments]
+    cells = []
+    for assignment in assignments:
+        members = select(CohortMember.user_id).where(CohortMember.cohort_id == assignment.cohort_id)
+        required = [i for i in assignment.curriculum.items if i.required and i.kind in ITEM_KINDS
+                    and ITEM_KINDS[i.kind].title(i.ref_id, catalog, library) is not None]
+        by_kind: dict[str, list[Ref]] = defaultdict(list)
+        for item in required:
+            by_kind[item.kind].append(Ref(item.id, item.ref_id, item.min_score))
+        done: dict[int, int] = defaultdict(int)
+        for kind, refs in by_kind.items():
+            for user_id, count in ITEM_KINDS[kind].completed_counts(session, members, refs).items():
+                done[user_id] += count
+        trainees = sizes.get(assignment.cohort_id, 0)
+        finished = {user_id for user_id, count in done.items() if count >= len(required)}
+        extended = {e.user_id: e.due_on for e in assignment.extensions}
+        # Past the cohort's due date everyone unfinished is overdue, except those given a later date;
+        # before it, only trainees whose own (extended or shortened) date has passed.
+        late_by_default = today > assignment.due_on
+        overdue = (trainees - len(finished)) if late_by_default else 0
+        for user_id, due in extended.items():
+            if user_id in finished:
+                continue
+            if late_by_default and due >= today:
+                overdue -= 1
+            elif not late_by_default and due < today:
+                overdue += 1
+        cells.append(Cell(cohorts_by_id[assignment.cohort_id], assignment, trainees, len(required),
+                          sum(min(count, len(required)) for count in done.values()), len(finished), max(overdue, 0)))
+    return cells

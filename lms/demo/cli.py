@@ -24,3 +24,19 @@ def seed() -> None:
         click.echo(f"  {role:<10} {email}" + (f"  (owns {owns})" if owns else ""))
     for email, _name, cohort, *_ in TRAINEES:
         click.echo(f"  {'trainee':<10} {email}  ({cohort})")
+
+
+@demo_cli.command("scale")
+@click.option("--trainees", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--items", default=12, show_default=True, type=click.IntRange(1, 50), help="Modules in the curriculum.")
+def scale_command(trainees: int, items: int) -> None:
+    """Add a large cohort with a curriculum and realistic progress (for dashboards and benchmarks)."""
+    from lms.demo.scale import scale
+
+    result = scale(db.session, get_catalog(), get_library(), trainees, items)
+    db.session.commit()
+    if not result["created"]:
+        click.echo(f"{result['cohort']} already exists: nothing changed")
+        return
+    click.echo(f"Created {result['created']} trainees in {result['cohort']} with {result['credits']} credits; "
+               f"supervisor {result['supervisor']} (password demo-password)")

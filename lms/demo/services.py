@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from lms.accounts.models import Cohort, CohortMember, CohortSupervisor, User
 from lms.accounts.services import Actor, audit, hash_password
 from lms.content.loader import Catalog
+from lms.curricula.models import Curriculum
 from lms.db import utcnow
 from lms.progress.services import EvaluationError, issue_credit_if_complete, mark_lesson_read, submit_evaluation
 from lms.quizzes import services as quiz_services
@@ -124,7 +125,43 @@ def seed_demo(session: Session, catalog: Catalog | None = None, library: Library
     if catalog is not None and library is not None:
         _seed_quizzes(session, catalog, library, report)
         _seed_credits(session, catalog, report)
+        _seed_curricula(session, catalog, library, report)
     return report
+
+
+# (owner, name, items as kind:ref, cohort, start days ago, due in days): one on track, one overdue.
+CURRICULA = [
+    ("supervisor@demo.test", "New informatics technician onboarding",
+     ["module:informatics-role", "module:order-entry-verification", "module:bcma-barcodes",
+      "module:automated-dispensing-cabinets", "practice_exam:informatics-technician"], "Main Pharmacy", 14, 21),
+    ("supervisor2@demo.test", "Telepharmacy site readiness",
+     ["module:informatics-role", "module:telepharmacy-virtual-care", "module:hl7-interfaces"],
+     "Satellite Pharmacy", 30, -3),
+]
+
+
+def _seed_curricula(session: Session, catalog: Catalog, library: Library, report: SeedReport) -> None:
+    from lms.curricula import services as curricula
+
+    today = utcnow().date()
+    for owner_email, name, items, cohort_name, started, due_in in CURRICULA:
+        owner = session.scalar(select(User).where(User.email == owner_email))
+        cohort = session.scalar(select(Cohort).where(Cohort.name == cohort_name))
+        if owner is None or cohort is None or session.scalar(select(Curriculum.id).where(Curriculum.name == name)):
+            continue
+        actor = Actor(owner.id, "demo-seed")
+        curriculum = curricula.create_curriculum(session, actor, owner.id, name, "Demo curriculum.", utcnow())
+        for entry in items:
+            kind, _, ref = entry.partition(":")
+            try:
+                curricula.add_item(session, actor, curriculum, kind, ref, True, 70 if kind == "practice_exam" else None,
+                                   60, catalog, library, utcnow())
+            except curricula.CurriculumError:
+                continue  # content not shipped in this tree
+        if curriculum.items:
+            curricula.assign(session, actor, owner, curriculum, cohort.id, None, today - timedelta(days=started),
+                             today + timedelta(days=due_in), utcnow())
+            report.created.append(f"curriculum {name} assigned to {cohort_name}")
 
 
 # (email, module id, days ago): evaluations that complete a module and issue its credit.
