@@ -125,6 +125,7 @@ MATRIX = {
     "curricula.assign": ("POST", {SUPERVISOR, ADMIN}),
     "curricula.assignment_detail": ("GET", {SUPERVISOR, ADMIN}),
     "curricula.assignment_csv": ("GET", {SUPERVISOR, ADMIN}),
+    "curricula.trainee_detail": ("GET", {SUPERVISOR, ADMIN}),
     "curricula.extend": ("POST", {SUPERVISOR, ADMIN}),
     "curricula.unassign": ("POST", {SUPERVISOR, ADMIN}),
     "curricula.dashboard": ("GET", STAFF),
@@ -176,6 +177,8 @@ def url_for_endpoint(app, endpoint, people, cohort) -> str:
               "blueprint_id": "mini", "bank_id": "alpha", "credit_id": people["credit_id"], "code": "7K3M-9QXR-2PWD",
               "token_id": 1, "curriculum_id": people["curriculum_id"], "assignment_id": people["assignment_id"],
               "item_id": people["item_id"], "action": "down"}
+    if endpoint == "curricula.trainee_detail":
+        values["user_id"] = people[TRAINEE].id
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})

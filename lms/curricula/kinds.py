@@ -84,6 +84,21 @@ class ModuleKind:
         return dict(rows.all())
 
 
+    def completions(self, session: Session, members, refs: list[Ref]) -> list[tuple[int, int, datetime, float]]:
+        """(item id, user id, completed at, score) for every completed module; one grouped query."""
+        from lms.progress.models import Credit
+
+        by_module = defaultdict(list)
+        for ref in refs:
+            by_module[ref.ref_id].append(ref.item_id)
+        rows = session.execute(select(Credit.module_id, Credit.user_id, func.min(Credit.completed_at),
+                                      func.max(Credit.score_percent))
+                               .where(Credit.user_id.in_(members), Credit.module_id.in_(by_module))
+                               .group_by(Credit.module_id, Credit.user_id))
+        return [(item_id, user_id, at, score) for module_id, user_id, at, score in rows
+                for item_id in by_module[module_id]]
+
+
 class PracticeExamKind:
     label = "Practice exam"
 
@@ -139,6 +154,23 @@ class PracticeExamKind:
         return dict(counts)
 
 
+    def completions(self, session: Session, members, refs: list[Ref]) -> list[tuple[int, int, datetime, float]]:
+        from lms.quizzes.models import QuizAttempt
+
+        rows = session.execute(select(QuizAttempt.source_id, QuizAttempt.user_id, QuizAttempt.submitted_at,
+                                      QuizAttempt.score_percent, QuizAttempt.pass_mark)
+                               .where(QuizAttempt.user_id.in_(members), QuizAttempt.kind == "practice_exam",
+                                      QuizAttempt.status == "submitted",
+                                      QuizAttempt.source_id.in_({r.ref_id for r in refs}))
+                               .order_by(QuizAttempt.submitted_at))
+        first: dict[tuple[int, int], tuple] = {}
+        for source, user_id, at, score, pass_mark in rows:
+            for ref in refs:
+                if ref.ref_id == source and (score or 0) >= (ref.min_score or pass_mark):
+                    first.setdefault((ref.item_id, user_id), (at, score))
+        return [(item_id, user_id, at, score) for (item_id, user_id), (at, score) in first.items()]
+
+
 class SandboxTicketKind:
     """Sandbox tickets (issue 7). Registered now so curricula can name the kind; it offers no tickets yet."""
 
@@ -155,6 +187,9 @@ class SandboxTicketKind:
 
     def completed_counts(self, session: Session, members, refs: list[Ref]) -> dict[int, int]:
         return {}
+
+    def completions(self, session: Session, members, refs: list[Ref]) -> list[tuple[int, int, datetime, float]]:
+        return []
 
 
 ITEM_KINDS = {"module": ModuleKind(), "practice_exam": PracticeExamKind(), "sandbox_ticket": SandboxTicketKind()}

@@ -11,6 +11,7 @@ from lms.access import roles, rule, signed_in
 from lms.accounts import services as accounts
 from lms.accounts.models import Cohort, CohortMember, User
 from lms.accounts.routes import actor
+from lms.charts import bar_chart, line_chart
 from lms.content.services import get_catalog
 from lms.curricula import forms, services
 from lms.curricula.kinds import ITEM_KINDS
@@ -222,9 +223,30 @@ def assignment_detail(assignment_id: int):
     extend.user_id.choices = [SelectChoice(u, users[u].display_name) for u in shown_ids]
     cohort = db.session.get(Cohort, assignment.cohort_id) if assignment.cohort_id else None
     counts = {key: sum(1 for value in summary.values() if value == key) for key in services.SUMMARY_STATES}
+    insight = services.assignment_insight(db.session, assignment, len(summary), get_catalog(), get_library())
+    over_time = line_chart([(day.strftime("%b %d"), count) for day, count in insight.over_time],
+                           "Items completed over time (cumulative)", max([c for _d, c in insight.over_time] + [1]),
+                           unit="")
+    bins = services.score_bins(insight.scores)
     return render_template("curricula/assignment.html", assignment=assignment, progress=progress, users=users,
                            extend=extend, cohort=cohort, state=state, labels=STATE_LABELS, counts=counts,
-                           total=len(summary), page=page, pages=pages, shown=len(user_ids))
+                           total=len(summary), page=page, pages=pages, shown=len(user_ids), insight=insight,
+                           over_time=over_time, bins=bins,
+                           score_chart=bar_chart(bins, "Scores on completed items, by band"))
+
+
+@bp.route("/assignments/<int:assignment_id>/trainees/<int:user_id>")
+@assignment_manager
+def trainee_detail(assignment_id: int, user_id: int):
+    """One trainee on one assignment: each item's status, score, time spent and attempts."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if user_id not in _assignment_user_ids(assignment):
+        abort(404)
+    progress = _assignment_progress(assignment, [user_id])[0]
+    user = db.session.get(User, user_id)
+    details = services.trainee_item_details(db.session, user_id, list(assignment.curriculum.items))
+    return render_template("curricula/trainee.html", assignment=assignment, progress=progress, user=user,
+                           details=details, labels=STATE_LABELS)
 
 
 @bp.route("/assignments/<int:assignment_id>.csv")

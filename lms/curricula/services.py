@@ -359,3 +359,101 @@ def cohort_matrix(session: Session, cohorts: list[Cohort], catalog: Catalog, lib
         cells.append(Cell(cohorts_by_id[assignment.cohort_id], assignment, trainees, len(required),
                           sum(min(count, len(required)) for count in done.values()), len(finished), max(overdue, 0)))
     return cells
+
+
+# --- per-item view and charts for one assignment --------------------------------------------------
+
+@dataclass(frozen=True)
+class ItemSummary:
+    item: CurriculumItem
+    title: str | None
+    completed: int
+    next_for: int  # trainees for whom this is the first unfinished item: where people are stuck
+
+
+@dataclass(frozen=True)
+class AssignmentInsight:
+    items: list[ItemSummary]
+    over_time: list[tuple[date, int]]  # cumulative completed (trainee, item) pairs by day
+    scores: list[float]
+
+
+def assignment_insight(session: Session, assignment: Assignment, trainees: int, catalog: Catalog,
+                       library: Library) -> AssignmentInsight:
+    """Per-item completion, where trainees are stuck, completions over time and the score spread."""
+    members = (select(CohortMember.user_id).where(CohortMember.cohort_id == assignment.cohort_id)
+               if assignment.cohort_id else select(User.id).where(User.id == assignment.user_id))
+    items = list(assignment.curriculum.items)
+    by_kind: dict[str, list[Ref]] = defaultdict(list)
+    for item in items:
+        if item.kind in ITEM_KINDS:
+            by_kind[item.kind].append(Ref(item.id, item.ref_id, item.min_score))
+    rows = [row for kind, refs in by_kind.items() for row in ITEM_KINDS[kind].completions(session, members, refs)]
+    done_by_user: dict[int, set[int]] = defaultdict(set)
+    for item_id, user_id, _at, _score in rows:
+        done_by_user[user_id].add(item_id)
+    titles = {i.id: ITEM_KINDS[i.kind].title(i.ref_id, catalog, library) if i.kind in ITEM_KINDS else None
+              for i in items}
+    live = [i for i in items if titles[i.id] is not None]
+    next_counts: dict[int, int] = defaultdict(int)
+    untouched = trainees - len(done_by_user)
+    if live:
+        next_counts[live[0].id] += max(untouched, 0)
+    for done in done_by_user.values():
+        upcoming = next((i for i in live if i.id not in done), None)
+        if upcoming is not None:
+            next_counts[upcoming.id] += 1
+    completed = defaultdict(int)
+    for item_id, *_rest in rows:
+        completed[item_id] += 1
+    per_day: dict[date, int] = defaultdict(int)
+    for _item, _user, at, _score in rows:
+        if at is not None:
+            per_day[at.date()] += 1
+    running, over_time = 0, []
+    for day in sorted(per_day):
+        running += per_day[day]
+        over_time.append((day, running))
+    return AssignmentInsight([ItemSummary(i, titles[i.id], completed[i.id], next_counts[i.id]) for i in items],
+                             over_time, [score for *_r, score in rows if score is not None])
+
+
+SCORE_BINS = [(0, 60, "<60"), (60, 70, "60s"), (70, 80, "70s"), (80, 90, "80s"), (90, 101, "90+")]
+
+
+def score_bins(scores: list[float]) -> list[tuple[str, int]]:
+    return [(label, sum(low <= s < high for s in scores)) for low, high, label in SCORE_BINS]
+
+
+@dataclass(frozen=True)
+class ItemDetail:
+    minutes_reading: int  # time on lesson pages (modules)
+    minutes_reported: int | None  # time the trainee reported in the evaluation
+    attempts: int  # post-test or practice-exam attempts
+    best_score: float | None
+
+
+def trainee_item_details(session: Session, user_id: int, items: list[CurriculumItem]) -> dict[int, ItemDetail]:
+    """Reading time, reported time and attempts per item, for one trainee (a handful of queries)."""
+    from lms.progress.models import ActivityEvaluation, LessonRead
+    from lms.quizzes.models import QuizAttempt
+
+    refs = {item.ref_id for item in items}
+    seconds = dict(session.execute(select(LessonRead.module_id, func.sum(LessonRead.seconds_on_page))
+                                   .where(LessonRead.user_id == user_id, LessonRead.module_id.in_(refs))
+                                   .group_by(LessonRead.module_id)).all())
+    reported = dict(session.execute(select(ActivityEvaluation.module_id, func.max(ActivityEvaluation.minutes_spent))
+                                    .where(ActivityEvaluation.user_id == user_id,
+                                           ActivityEvaluation.module_id.in_(refs))
+                                    .group_by(ActivityEvaluation.module_id)).all())
+    attempts = {(kind, source): (count, best) for kind, source, count, best in session.execute(
+        select(QuizAttempt.kind, QuizAttempt.source_id, func.count(), func.max(QuizAttempt.score_percent))
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.source_id.in_(refs))
+        .group_by(QuizAttempt.kind, QuizAttempt.source_id))}
+    details = {}
+    for item in items:
+        kind = "post_test" if item.kind == "module" else item.kind
+        count, best = attempts.get((kind, item.ref_id), (0, None))
+        details[item.id] = ItemDetail(round((seconds.get(item.ref_id) or 0) / 60), reported.get(item.ref_id),
+                                      count, best)
+    return details

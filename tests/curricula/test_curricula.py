@@ -207,3 +207,23 @@ def test_dashboard_query_count_does_not_grow_with_the_population(app, client):
         page = client.get("/dashboard").text
     assert "<td>30</td>" in page
     assert small["n"] == large["n"] and small["n"] < 15
+
+
+def test_assignment_page_shows_where_trainees_are_stuck_and_a_trainee_drill_down(app, client):
+    supervisor = create_user("supervisor")
+    done, fresh_trainee = create_user("trainee"), create_user("trainee")
+    cohort = create_cohort("Main", supervisors=[supervisor], trainees=[done, fresh_trainee])
+    login(client, supervisor)
+    assign(client, build(client), f"cohort:{cohort.id}")
+    trainee_client = app.test_client()
+    login(trainee_client, done)
+    complete(trainee_client)  # alpha done: beta is next for this trainee, alpha for the other
+    assignment = db.session.scalar(select(Assignment))
+    page = client.get(f"/assignments/{assignment.id}").text
+    assert "1. Alpha module</td>\n      <td>1 of 2</td><td>1 trainee</td>" in page
+    assert "2. Beta module</td>\n      <td>0 of 2</td><td>1 trainee</td>" in page
+    assert "<svg" in page and "Scores on completed items (1)" in page
+    detail = client.get(f"/assignments/{assignment.id}/trainees/{done.id}").text
+    assert "Completed" in detail and "100%" in detail and "35 min" in detail  # reported in the evaluation
+    stranger = create_user("trainee")
+    assert client.get(f"/assignments/{assignment.id}/trainees/{stranger.id}").status_code == 404
