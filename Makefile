@@ -21,6 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 run: $(VENV)/.installed
 	$(BIN)/lms db upgrade
 	$(BIN)/lms demo seed
+	$(BIN)/lms notify run
 	@echo "Open http://127.0.0.1:$(PORT)/ and sign in with a demo account above."
 	$(BIN)/lms run --port $(PORT)
 

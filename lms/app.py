@@ -45,6 +45,7 @@ def init_extensions(app: Flask) -> None:
     from lms.api.services import load_api_user
     from lms.content.services import init_content
     from lms.curricula import models as _curricula_models  # noqa: F401
+    from lms.notifications import models as _notification_models  # noqa: F401
     from lms.progress import models as _progress_models  # noqa: F401
     from lms.quizzes import models as _quiz_models  # noqa: F401
     from lms.quizzes.services import init_quizzes
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.content.routes import bp as content_bp
     from lms.core.routes import bp as core_bp
     from lms.curricula.routes import bp as curricula_bp
+    from lms.notifications.routes import bp as notifications_bp
     from lms.progress.routes import bp as progress_bp
     from lms.quizzes.routes import bp as quizzes_bp
 
@@ -86,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(certificates_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(curricula_bp)
+    app.register_blueprint(notifications_bp)
     # Static files are public; declare it like any other endpoint.
     app.view_functions["static"] = access.public(app.view_functions["static"])
 
@@ -95,11 +98,13 @@ def register_cli(app: Flask) -> None:
     from lms.content.cli import content_cli
     from lms.core.cli import register_core_commands
     from lms.demo.cli import demo_cli
+    from lms.notifications.cli import notify_cli
     from lms.quizzes.cli import quizzes_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(quizzes_cli)
+    app.cli.add_command(notify_cli)
     app.cli.add_command(demo_cli)
     register_core_commands(app)
 

@@ -25,6 +25,8 @@ def line_chart(points: list[tuple[str, float]], title: str, y_max: float, unit: 
     """A line through (label, value) points, with y gridlines and an optional dashed reference line."""
     left, right, top, bottom = 48, 16, 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
+    if not unit.endswith("%"):  # counts: whole-number gridlines
+        y_max = max(4, -(-int(y_max) // 4) * 4)
     y_max = y_max or 1
 
     def x(index: int) -> float:

@@ -46,6 +46,15 @@ DEFAULTS = {
             {"label": "Patient safety", "hours": 1, "topic_codes": ["05"]},
         ],
     },
+    # Email copies of notifications: off unless SMTP_HOST is set (LMS_SMTP_HOST ...).
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_FROM": "",
+    "SMTP_STARTTLS": True,
+    # Public address of the site, for links in emails (e.g. https://academy.hospital.org).
+    "BASE_URL": "",
     # Honour X-Forwarded-* from this many proxies (0 = none); set behind a load balancer.
     "PROXY_COUNT": 0,
 }

@@ -7,6 +7,7 @@ from lms.access import declared, public
 from lms.curricula.models import Assignment, Curriculum, CurriculumItem
 from lms.db import utcnow
 from lms.extensions import db
+from lms.notifications.models import Notification
 from lms.progress.models import Credit
 from lms.quizzes.models import QuizAttempt
 from tests.conftest import create_cohort, create_user, fresh, login, make_app, post_form, reset_database
@@ -132,6 +133,10 @@ MATRIX = {
     "curricula.dashboard_csv": ("GET", STAFF),
     "curricula.my_assignments": ("GET", SIGNED_IN),
     "curricula.my_assignments_ics": ("GET", SIGNED_IN),
+    "notifications.inbox": ("GET", SIGNED_IN),
+    "notifications.mark_all_read": ("POST", SIGNED_IN),
+    # The fixture's notification is the trainee's; anyone else gets 404, as if it did not exist.
+    "notifications.mark_read": ("POST", {TRAINEE}),
 }
 
 
@@ -167,6 +172,12 @@ def world(app):
     people["attempt_id"], people["credit_id"] = attempt.id, credit.id
     people["curriculum_id"], people["assignment_id"] = curriculum.id, assignment.id
     people["item_id"] = curriculum.items[0].id
+    notification = Notification(user_id=people[TRAINEE].id, kind="assigned", assignment_id=assignment.id,
+                                dedupe_key="assigned:fixture", title="New assignment: Onboarding",
+                                link="/my/assignments")
+    db.session.add(notification)
+    db.session.commit()
+    people["notification_id"] = notification.id
     return people, cohort
 
 
@@ -176,7 +187,7 @@ def url_for_endpoint(app, endpoint, people, cohort) -> str:
               "module_id": "alpha", "lesson_id": "first", "attempt_id": people["attempt_id"], "position": 1,
               "blueprint_id": "mini", "bank_id": "alpha", "credit_id": people["credit_id"], "code": "7K3M-9QXR-2PWD",
               "token_id": 1, "curriculum_id": people["curriculum_id"], "assignment_id": people["assignment_id"],
-              "item_id": people["item_id"], "action": "down"}
+              "item_id": people["item_id"], "action": "down", "notification_id": people["notification_id"]}
     if endpoint == "curricula.trainee_detail":
         values["user_id"] = people[TRAINEE].id
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)

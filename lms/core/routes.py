@@ -9,6 +9,7 @@ from lms.accounts import services as accounts
 from lms.accounts.models import AuditEvent, Cohort, CohortMember, User
 from lms.content.services import get_catalog
 from lms.extensions import db
+from lms.notifications.services import unread_count
 from lms.progress import services as progress
 
 bp = Blueprint("core", __name__)
@@ -78,13 +79,14 @@ NAV = [
     ("Modules", "content.catalog", ("trainee", "supervisor", "admin"),
      ("content.catalog", "content.module_overview", "content.lesson", "content.glossary")),
     ("My assignments", "curricula.my_assignments", ("trainee",), ("curricula.my_assignments",)),
+    ("Inbox", "notifications.inbox", ("trainee",), ("notifications.",)),
     ("My learning", "progress.my_learning", ("trainee", "supervisor", "admin"),
      ("progress.",)),
     ("Quizzes", "quizzes.index", ("trainee", "supervisor", "admin"),
      ("quizzes.index", "quizzes.take", "quizzes.result", "quizzes.review_page")),
     ("Dashboard", "curricula.dashboard", ("supervisor", "admin"), ("curricula.dashboard", "curricula.assignment")),
     ("Curricula", "curricula.curriculum_list", ("supervisor", "admin"),
-     ("curricula.curriculum", "curricula.add_item", "curricula.change_item", "curricula.assign")),
+     ("curricula.curriculum", "curricula.add_item", "curricula.change_item", "curricula.copy")),
     ("Cohorts", "accounts.cohort_list", ("supervisor", "admin"), ("accounts.cohort",)),
     ("Item statistics", "quizzes.stats_index", ("supervisor", "admin"), ("quizzes.stats",)),
     ("Users", "accounts.user_list", ("admin",), ("accounts.user",)),
@@ -121,6 +123,9 @@ def inject_layout_context():
     nav_items = []
     if user is not None:
         endpoint = request.endpoint or ""
-        nav_items = [(label, urls[target], endpoint.startswith(prefixes))
-                     for label, target, allowed, prefixes in NAV if user.role in allowed]
+        visible = [(label, target, prefixes) for label, target, allowed, prefixes in NAV if user.role in allowed]
+        # One COUNT query, only for roles that see the inbox link.
+        unread = unread_count(db.session, user.id) if any(t == "notifications.inbox" for _l, t, _p in visible) else 0
+        nav_items = [(f"{label} ({unread} new)" if target == "notifications.inbox" and unread else label,
+                      urls[target], endpoint.startswith(prefixes)) for label, target, prefixes in visible]
     return {"me": user, "nav_items": nav_items, "static_urls": urls}

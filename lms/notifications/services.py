@@ -128,10 +128,10 @@ def generate(session: Session, today: date, now: datetime, catalog: Catalog, lib
             rows.append({"user_id": progress.user_id, "kind": kind, "assignment_id": progress.assignment.id,
                          "dedupe_key": key, "title": title[:200], "body": body[:1000], "link": link,
                          "created_at": now})
-    return _insert_absent(session, Notification, Notification.dedupe_key, "dedupe_key", rows)
+    return _insert_absent(session, Notification, "dedupe_key", rows)
 
 
-def _insert_absent(session: Session, model, key_column, key: str, rows: list[dict]) -> int:
+def _insert_absent(session: Session, model, key: str, rows: list[dict]) -> int:
     """Insert ``rows``, skipping any whose unique ``key`` another run inserted since we looked; return the count.
 
     One bulk insert in the usual case. If it hits the unique constraint (a concurrent run won the race
@@ -153,7 +153,7 @@ def _insert_absent(session: Session, model, key_column, key: str, rows: list[dic
             added += 1
         except IntegrityError:
             # Only a duplicate key is a lost race; any other constraint failure is a real error.
-            if session.scalar(select(func.count()).where(key_column == row[key])) == 0:
+            if session.scalar(select(func.count()).where(getattr(model, key) == row[key])) == 0:
                 raise
     return added
 
@@ -214,7 +214,7 @@ def queue_emails(session: Session, smtp_configured: bool, now: datetime, base_ur
              "body": email_body(body, link, base_url)[:2000], "status": "pending", "attempts": 0,
              "next_attempt_at": now, "created_at": now}
             for notification_id, title, body, link, email in found]
-    return _insert_absent(session, OutboxEmail, OutboxEmail.notification_id, "notification_id", rows)
+    return _insert_absent(session, OutboxEmail, "notification_id", rows)
 
 
 def email_body(body: str, link: str, base_url: str) -> str:
