@@ -166,8 +166,11 @@ def assign(curriculum_id: int):
     curriculum = db.session.get(Curriculum, curriculum_id)
     form = forms.AssignForm(prefix="assign")
     form.target.choices = _targets()
+    kind, _, target_id = (form.target.data or "").partition(":")
+    if kind == "cohort" and target_id.isdigit() and not accounts.can_manage_cohort(db.session, current_user,
+                                                                                 int(target_id)):
+        abort(403)  # someone else's cohort: refused outright, not treated as a typo
     if form.validate_on_submit():
-        kind, _, target_id = form.target.data.partition(":")
         try:
             assignment = services.assign(db.session, actor(), current_user, curriculum,
                                          int(target_id) if kind == "cohort" else None,
