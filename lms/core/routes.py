@@ -1,6 +1,8 @@
 """Home pages per role and the load-balancer health check."""
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+import time
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
@@ -116,6 +118,21 @@ def _layout_urls() -> dict[str, str]:
     return cache[key]
 
 
+UNREAD_CACHE_SECONDS = 60
+
+
+def _unread(user_id: int) -> int:
+    """The inbox badge. Counted at most once a minute per session: notifications arrive from a cron job
+    every few minutes anyway, and counting on every page view would cost the busiest pages a query."""
+    cached = session.get("unread")
+    now = time.time()
+    if cached and cached[1] > now:
+        return cached[0]
+    count = unread_count(db.session, user_id)
+    session["unread"] = [count, now + UNREAD_CACHE_SECONDS]
+    return count
+
+
 def inject_layout_context():
     """Template globals every page needs: the signed-in user, the navigation and layout URLs."""
     urls = _layout_urls()
@@ -124,8 +141,7 @@ def inject_layout_context():
     if user is not None:
         endpoint = request.endpoint or ""
         visible = [(label, target, prefixes) for label, target, allowed, prefixes in NAV if user.role in allowed]
-        # One COUNT query, only for roles that see the inbox link.
-        unread = unread_count(db.session, user.id) if any(t == "notifications.inbox" for _l, t, _p in visible) else 0
+        unread = _unread(user.id) if any(t == "notifications.inbox" for _l, t, _p in visible) else 0
         nav_items = [(f"{label} ({unread} new)" if target == "notifications.inbox" and unread else label,
                       urls[target], endpoint.startswith(prefixes)) for label, target, prefixes in visible]
     return {"me": user, "nav_items": nav_items, "static_urls": urls}

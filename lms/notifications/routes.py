@@ -1,6 +1,6 @@
 """The inbox: a signed-in user's own notifications, newest first, and marking them read."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from lms.access import ROLES, rule, signed_in
@@ -37,6 +37,7 @@ def _safe_link(link: str) -> str | None:
 @bp.route("/inbox")
 @signed_in
 def inbox():
+    session.pop("unread", None)  # the nav badge recounts here, so it agrees with the page
     page = max(request.args.get("page", 1, type=int), 1)
     pagination = db.paginate(services.inbox_query(current_user.id), page=page, per_page=PAGE_SIZE, error_out=False)
     return render_template("notifications/inbox.html", pagination=pagination,
@@ -51,6 +52,7 @@ def mark_read(notification_id: int):
     if notification is None:
         abort(404)
     db.session.commit()
+    session.pop("unread", None)
     target = _safe_link(notification.link) if request.form.get("open") else None
     return redirect(target or _inbox_url())
 
@@ -60,4 +62,5 @@ def mark_read(notification_id: int):
 def mark_all_read():
     services.mark_all_read(db.session, current_user.id, utcnow())
     db.session.commit()
+    session.pop("unread", None)
     return redirect(url_for("notifications.inbox"))

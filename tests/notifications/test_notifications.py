@@ -522,3 +522,12 @@ def test_the_inbox_is_paginated(inbox, world):
     assert len(re.findall(r'class="card notification', first)) == 20 and 'rel="next"' in first
     second = inbox.get("/inbox?page=2").text
     assert len(re.findall(r'class="card notification', second)) == 5 and "Page 2 of 2" in second
+
+
+def test_nav_badge_counts_unread_and_is_refreshed_by_the_inbox(inbox, world):
+    """The badge is counted at most once a minute, but reading the inbox brings it up to date."""
+    login(inbox, world.ann)
+    assert "Inbox (2 new)" in inbox.get("/home").text
+    post_form(inbox, "/inbox/read-all")
+    page = inbox.get("/home").text
+    assert "Inbox (2 new)" not in page and ">Inbox<" in page
