@@ -1,10 +1,11 @@
-"""Run every benchmark: `python -m bench` (or `make bench`)."""
+"""Run every benchmark, each in its own process (peak-memory figures must not inherit another's high-water
+mark): `python -m bench` (or `make bench`)."""
 
-from bench import certificate_pdf, certificates_zip, dashboard_scale, lesson_throughput, quiz_concurrency
+import subprocess
+import sys
+
+BENCHMARKS = ["lesson_throughput", "quiz_concurrency", "certificate_pdf", "certificates_zip", "dashboard_scale"]
 
 if __name__ == "__main__":
-    lesson_throughput.main()
-    quiz_concurrency.main()
-    certificate_pdf.main()
-    certificates_zip.main()
-    dashboard_scale.main()
+    failed = [name for name in BENCHMARKS if subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode]
+    sys.exit(f"benchmarks that crashed: {', '.join(failed)}" if failed else 0)
