@@ -34,6 +34,7 @@ from lms.progress.models import Credit
 from lms.progress.routes import csv_response
 
 bp = Blueprint("certificates", __name__)
+ZIP_BATCH = 100  # credits loaded at a time while a ZIP streams
 
 
 def _viewable_credit(view_args: dict) -> None:
@@ -246,10 +247,18 @@ def certificates_zip(cohort_id: int):
     from lms.certificates.pdf import certificate_pdf as render_pdf
 
     start, end, label = _range()
-    credits = [c for c in services.cohort_credits(db.session, cohort_id, start, end) if not c.revoked]
-    data = [(_filename(c), certificate_data(c)) for c in credits]  # resolved now: the stream outlives the request
-    files = ((name, render_pdf(item)) for name, item in data)
+    ids = services.cohort_credit_ids(db.session, cohort_id, start, end)  # credits load a batch at a time below
+
+    def files():
+        for offset in range(0, len(ids), ZIP_BATCH):
+            batch = db.session.scalars(select(Credit).options(joinedload(Credit.user))
+                                       .where(Credit.id.in_(ids[offset:offset + ZIP_BATCH]))
+                                       .order_by(Credit.completed_at, Credit.id)).all()
+            for credit in batch:
+                yield _filename(credit), render_pdf(certificate_data(credit))
+            db.session.expunge_all()
+
     filename = f"certificates-cohort{cohort_id}-{label}.zip"
-    return Response(stream_with_context(services.stream_zip(files)), mimetype="application/zip",
+    return Response(stream_with_context(services.stream_zip(files())), mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "X-Certificate-Count": str(len(data))})
+                             "X-Certificate-Count": str(len(ids))})

@@ -81,6 +81,19 @@ def cohort_credits(session: Session, cohort_id: int, start: datetime | None, end
     return list(session.scalars(query).unique())
 
 
+def cohort_credit_ids(session: Session, cohort_id: int, start: datetime | None, end: datetime | None) -> list[int]:
+    """Ids of the valid (unrevoked) credits of the cohort's members, oldest first; ids only, for streaming."""
+    query = (select(Credit.id).join(CohortMember, CohortMember.user_id == Credit.user_id)
+             .outerjoin(CreditRevocation, CreditRevocation.credit_id == Credit.id)
+             .where(CohortMember.cohort_id == cohort_id, CreditRevocation.id.is_(None))
+             .order_by(Credit.completed_at, Credit.id))
+    if start is not None:
+        query = query.where(Credit.completed_at >= start)
+    if end is not None:
+        query = query.where(Credit.completed_at < end)
+    return list(session.scalars(query))
+
+
 CPE_COLUMNS = ["nabp_eprofile_id", "birth_mmdd", "trainee_name", "trainee_email", "activity_number",
                "activity_title", "completion_date", "contact_hours", "flags"]
 

@@ -192,3 +192,27 @@ def test_supervisor_exports_only_own_cohort_with_flags(app, client):
 
 def test_library_is_the_test_bank():
     assert get_library  # imported for the helpers above; the app fixture points at tests/data/quizzes
+
+
+def test_certificates_zip_streams_valid_pdfs_and_skips_revoked(app, client):
+    import zipfile
+
+    supervisor = create_user("supervisor")
+    first, second = create_user("trainee", name="Ana Ferreira"), create_user("trainee", name="Bo Lindqvist")
+    cohort = create_cohort("Main", supervisors=[supervisor], trainees=[first, second])
+    for trainee in (first, second):
+        trainee_client = app.test_client()
+        login(trainee_client, trainee)
+        complete(trainee_client)
+    revoked = db.session.scalar(select(Credit).where(Credit.user_id == second.id))
+    db.session.add(CreditRevocation(credit_id=revoked.id, revoked_by_id=supervisor.id, reason="Test revocation."))
+    db.session.commit()
+    login(client, supervisor)
+    response = client.get(f"/cohorts/{cohort.id}/exports/certificates.zip")
+    assert response.is_streamed and response.headers["X-Certificate-Count"] == "1"
+    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    names = archive.namelist()
+    assert len(names) == 1 and "Ana-Ferreira-alpha" in names[0]
+    assert archive.read(names[0]).startswith(b"%PDF-")
+    empty = client.get(f"/cohorts/{cohort.id}/exports/certificates.zip?start=1990-01-01&end=1990-01-02")
+    assert zipfile.ZipFile(io.BytesIO(empty.get_data())).namelist() == []
