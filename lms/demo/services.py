@@ -180,8 +180,8 @@ def _seed_credits(session: Session, catalog: Catalog, report: SeedReport) -> Non
                                                      5, True, module.estimated_minutes, "Clear and practical.", when)
         except EvaluationError:
             continue
-        credit = issue_credit_if_complete(session, user.id, module, when)
-        if created and credit is not None:
+        credit, issued = issue_credit_if_complete(session, user.id, module, when)
+        if created and issued:
             report.created.append(f"credit {email} {module_id} {credit.verification_code}")
 
 

@@ -21,9 +21,8 @@ bp = Blueprint("progress", __name__)
 
 def issue_credit(module) -> None:
     """Check the completion rule after a triggering action and tell the trainee if credit was earned."""
-    before = services.completion(db.session, current_user.id, module).credit
-    credit = services.issue_credit_if_complete(db.session, current_user.id, module, utcnow())
-    if credit is not None and before is None:
+    _credit, issued = services.issue_credit_if_complete(db.session, current_user.id, module, utcnow())
+    if issued:
         flash(f"Module complete: {module.contact_hours:g} contact hours earned. Your certificate is ready.", "success")
 
 

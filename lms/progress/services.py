@@ -154,20 +154,24 @@ def submit_evaluation(session: Session, user_id: int, module: Module, objectives
     return evaluation, True
 
 
-def issue_credit_if_complete(session: Session, user_id: int, module: Module, now: datetime) -> Credit | None:
+def issue_credit_if_complete(session: Session, user_id: int, module: Module,
+                             now: datetime) -> tuple[Credit | None, bool]:
     """Issue the module's credit at the moment the completion rule is met; safe to call after any step.
 
     Called by the action that may complete the module (the last lesson read, the passing
     post-test, the evaluation), inside that action's transaction: no background job, so the
-    completion date is the moment of the triggering action. Returns the credit, new or existing.
+    completion date is the moment of the triggering action. Returns (credit or None, newly issued).
     """
-    state = completion(session, user_id, module)
-    existing = session.scalar(select(Credit).where(Credit.user_id == user_id, Credit.module_id == module.id,
+    def existing() -> Credit | None:
+        return session.scalar(select(Credit).where(Credit.user_id == user_id, Credit.module_id == module.id,
                                                    Credit.content_version == module.content_hash))
-    if existing is not None:
-        return existing
+
+    credit = existing()
+    if credit is not None:
+        return credit, False
+    state = completion(session, user_id, module)
     if not (state.all_read and state.passed and state.evaluated):
-        return None
+        return None, False
     credit = Credit(user_id=user_id, module_id=module.id, content_version=module.content_hash,
                     module_version=module.version, activity_title=module.title,
                     activity_number=module.activity_number, activity_type=module.activity_type,
@@ -178,9 +182,8 @@ def issue_credit_if_complete(session: Session, user_id: int, module: Module, now
         with session.begin_nested():  # two simultaneous triggers race to the unique constraint; one credit wins
             session.add(credit)
     except IntegrityError:
-        return session.scalar(select(Credit).where(Credit.user_id == user_id, Credit.module_id == module.id,
-                                                   Credit.content_version == module.content_hash))
-    return credit
+        return existing(), False
+    return credit, True
 
 
 def credits_for(session: Session, user_id: int, start: datetime | None = None,

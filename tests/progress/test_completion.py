@@ -13,7 +13,6 @@ from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
 from lms.progress.models import ActivityEvaluation, Credit, CreditRevocation
-from lms.quizzes.services import get_library
 from tests.conftest import create_cohort, create_user, fresh, login, post_form
 from tests.quizzes.test_attempts import answer, start
 
@@ -188,10 +187,6 @@ def test_supervisor_exports_only_own_cohort_with_flags(app, client):
     assert client.get(f"/cohorts/{theirs.id}/exports/cpe-monitor.csv").status_code == 403
     empty = client.get(f"/cohorts/{mine_id}/exports/cpe-monitor.csv?start=1990-01-01&end=1990-01-31").text
     assert len(list(csv.reader(io.StringIO(empty.lstrip("\ufeff"))))) == 1, "headers only"
-
-
-def test_library_is_the_test_bank():
-    assert get_library  # imported for the helpers above; the app fixture points at tests/data/quizzes
 
 
 def test_certificates_zip_streams_valid_pdfs_and_skips_revoked(app, client):
