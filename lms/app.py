@@ -49,6 +49,8 @@ def init_extensions(app: Flask) -> None:
     from lms.progress import models as _progress_models  # noqa: F401
     from lms.quizzes import models as _quiz_models  # noqa: F401
     from lms.quizzes.services import init_quizzes
+    from lms.sandbox import models as _sandbox_models  # noqa: F401
+    from lms.sandbox.services import init_sandbox
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "lms" / "migrations"), render_as_batch=True)
@@ -64,6 +66,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(unauthorized)
     init_content(app)
     init_quizzes(app)
+    init_sandbox(app)
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
@@ -79,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.notifications.routes import bp as notifications_bp
     from lms.progress.routes import bp as progress_bp
     from lms.quizzes.routes import bp as quizzes_bp
+    from lms.sandbox.routes import bp as sandbox_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -89,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(curricula_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(sandbox_bp)
     # Static files are public; declare it like any other endpoint.
     app.view_functions["static"] = access.public(app.view_functions["static"])
 
@@ -100,11 +105,13 @@ def register_cli(app: Flask) -> None:
     from lms.demo.cli import demo_cli
     from lms.notifications.cli import notify_cli
     from lms.quizzes.cli import quizzes_cli
+    from lms.sandbox.cli import sandbox_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(quizzes_cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(sandbox_cli)
     app.cli.add_command(demo_cli)
     register_core_commands(app)
 

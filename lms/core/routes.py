@@ -86,6 +86,7 @@ NAV = [
      ("progress.",)),
     ("Quizzes", "quizzes.index", ("trainee", "supervisor", "admin"),
      ("quizzes.index", "quizzes.take", "quizzes.result", "quizzes.review_page")),
+    ("Sandbox", "sandbox.home", ("trainee", "supervisor", "admin"), ("sandbox.",)),
     ("Dashboard", "curricula.dashboard", ("supervisor", "admin"), ("curricula.dashboard", "curricula.assignment")),
     ("Curricula", "curricula.curriculum_list", ("supervisor", "admin"),
      ("curricula.curriculum", "curricula.add_item", "curricula.change_item", "curricula.copy")),

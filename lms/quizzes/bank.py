@@ -13,6 +13,7 @@ import yaml
 
 from lms.content.loader import Catalog, Problem
 from lms.content.render import LinkContext, render_markdown
+from lms.datafiles import read_yaml
 
 ITEM_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 TYPES = ("single", "multiple", "true_false", "numeric", "short", "matching", "ordering", "essay")
@@ -141,27 +142,6 @@ class Library:
 
 
 # --- YAML with line numbers ------------------------------------------------------------
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster when the wheel has it
-
-
-def _read_yaml(path: Path, rel: str, problems: list[Problem]):
-    """Return (data, node) or (None, None) with a problem recorded. Parses once: the node keeps line numbers."""
-    try:
-        loader = _Loader(path.read_text(encoding="utf-8"))
-        try:
-            node = loader.get_single_node()
-            return (loader.construct_document(node) if node is not None else None), node
-        finally:
-            loader.dispose()
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(Problem(rel, 1, f"cannot read file: {error}", fatal=True))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problems.append(Problem(rel, mark.line + 1 if mark else 1,
-                                f"not valid YAML: {getattr(error, 'problem', error)}", fatal=True))
-    return None, None
-
 
 def _lines(node) -> dict:
     """Map keys of a mapping node (and item indexes of its 'items') to 1-based line numbers."""
@@ -392,7 +372,7 @@ def _positive_int(data: dict, key: str, default, rel: str, lines: dict, problems
 
 
 def load_bank(path: Path, rel: str, catalog: Catalog | None, problems: list[Problem]) -> Bank | None:
-    data, node = _read_yaml(path, rel, problems)
+    data, node = read_yaml(path, rel, problems)
     if data is None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
@@ -427,7 +407,7 @@ def load_bank(path: Path, rel: str, catalog: Catalog | None, problems: list[Prob
 
 
 def load_blueprint(path: Path, rel: str, problems: list[Problem]) -> Blueprint | None:
-    data, node = _read_yaml(path, rel, problems)
+    data, node = read_yaml(path, rel, problems)
     if not isinstance(data, dict):
         if data is not None:
             problems.append(Problem(rel, 1, "a blueprint is a mapping with id, title, item_count and domains"))

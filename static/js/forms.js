@@ -10,3 +10,10 @@ document.addEventListener("submit", (event) => {
     window.setTimeout(() => { button.disabled = true; }, 0);
   }
 });
+
+// A form marked data-confirm asks before it submits (destructive actions such as resetting a sandbox).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+  if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+}, true);

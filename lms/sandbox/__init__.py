@@ -1,0 +1,1 @@
+"""Pharmacy sandbox: a simulated pharmacy world for hands-on informatics practice."""

@@ -1,0 +1,103 @@
+"""Forms for the sandbox: one maintenance form per editor, built from its field list, and the replay tools."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from lms.sandbox.editors import STAFF_CHOICES, Editor
+from lms.sandbox.schema import BY_NAME
+from lms.sandbox.world import World
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+def _none_or_int(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def _ref_choices(world: World, table: str) -> list[tuple[int, str]]:
+    if table == "sb_drug":
+        return sorted(((d.id, f"{world.drug_label(d.id)} ({d.code})") for d in world.table(table).values()),
+                      key=lambda c: c[1].casefold())
+    if table == "sb_product":
+        return [(p.id, f"{p.ndc10} {world.drug_label(p.drug_id)} {p.package_quantity} {p.package_unit}"
+                 + ("" if p.active else " (inactive)")) for p in world.table(table).values()]
+    if table == "sb_cabinet":
+        return [(c.id, c.name) for c in world.table(table).values()]
+    return [(r.id, world.key_of(table, r)) for r in world.table(table).values()]
+
+
+def editor_form(editor: Editor, world: World, creating: bool, formdata=None, data: dict | None = None) -> FlaskForm:
+    """A WTForms form for ``editor``; ``data`` holds the current row in the editor's column names."""
+
+    class EditorForm(FlaskForm):
+        pass
+
+    initial = {}
+    for f in editor.fields:
+        if f.on_create_only and not creating:
+            continue
+        required = [InputRequired(message=f"{f.label} is required.")] if f.required and f.kind != "bool" else \
+            [Optional()]
+        kwargs = {"label": f.label, "description": f.help}
+        if f.kind == "text":
+            limit = getattr(BY_NAME[editor.table].table.c[f.column].type, "length", None) or 500
+            field = (TextAreaField if f.name == "resolution_note" else StringField)(
+                validators=[*required, Length(max=limit)], **kwargs)
+        elif f.kind == "int":
+            field = IntegerField(validators=[*required, NumberRange(min=0, message="Enter 0 or more.")], **kwargs)
+        elif f.kind == "float":
+            field = FloatField(validators=required, **kwargs)
+        elif f.kind == "bool":
+            field = BooleanField(**kwargs)
+        elif f.kind == "date":
+            field = DateField(validators=required, **kwargs)
+        elif f.kind == "ref":
+            choices = _ref_choices(world, f.ref)
+            if not f.required:
+                choices = [(None, "(none)"), *choices]
+            field = SelectField(choices=choices, coerce=_none_or_int, validators=[] if not f.required else required,
+                                validate_choice=True, **kwargs)
+        else:  # choice
+            if f.choices == STAFF_CHOICES:
+                choices = [(s.username, f"{s.name} ({s.role})") for s in world.table("sb_staff").values()]
+            else:
+                choices = list(f.choices)
+            coerce = _none_or_int if any(isinstance(v, int) for v, _l in choices) else str
+            field = SelectField(choices=choices, coerce=coerce, validators=[], **kwargs)
+        setattr(EditorForm, f.column, field)
+        if data is not None and f.column in data:
+            initial[f.column] = data[f.column]
+    EditorForm.change_request = StringField(
+        "Change request", validators=[Optional(), Length(max=40)],
+        description="The approved change request this change belongs to (e.g. CR-2026-0150).")
+    return EditorForm(formdata=formdata, data=initial)
+
+
+class ScanForm(FlaskForm):
+    class Meta:
+        csrf = False  # read-only tool submitted with GET; nothing changes
+
+    data = TextAreaField("Barcode data", validators=[InputRequired(), Length(max=200)],
+                         description="Type or paste what the scanner sends. Write the group separator as <GS>.")
+
+
+class RemovalForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    cabinet = SelectField("Cabinet", coerce=int)
+    drug = SelectField("Drug", coerce=int)
+    patient = SelectField("Patient", coerce=int)
+
+
+class RobotForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    cell = SelectField("Robot cell")
+    data = StringField("Barcode data on the package", validators=[Optional(), Length(max=200)])

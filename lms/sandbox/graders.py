@@ -1,0 +1,348 @@
+"""Named checks a ticket grades with: pure functions of the instance's World and its audit trail.
+
+A ticket lists ``checks`` (what fixed looks like, several replaying the original event through the engine) and
+``rejects`` (conditions a symptom fix breaks, each with the message the trainee sees). Both use this registry.
+Check messages describe what the system still does wrong, never the fix.
+"""
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lms.sandbox.engine import (
+    decide_removal,
+    pockets_adjacent,
+    resolve_scan,
+    restock_quantity,
+    robot_pick,
+    robot_restock,
+)
+from lms.sandbox.ndc import NdcError, to_ndc11
+from lms.sandbox.world import World
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class GradeContext:
+    world: World
+    user_id: int | None  # the trainee: their changes are audit rows with this user id
+
+
+class CheckError(LookupError):
+    """A check's parameters name something that is not in the instance (a ticket authoring error)."""
+
+
+CHECKS: dict[str, Callable[..., Outcome]] = {}
+
+
+def check(fn):
+    CHECKS[fn.__name__] = fn
+    return fn
+
+
+def parameters(name: str) -> tuple[set[str], set[str]]:
+    """(required, optional) parameter names of a check, for validating tickets."""
+    sig = inspect.signature(CHECKS[name])
+    params = list(sig.parameters.values())[1:]
+    return ({p.name for p in params if p.default is inspect.Parameter.empty},
+            {p.name for p in params if p.default is not inspect.Parameter.empty})
+
+
+def _find(world: World, table: str, key: str):
+    row = world.by_key(table, str(key))
+    if row is None:
+        raise CheckError(f"{table} {key!r} is not in the instance")
+    return row
+
+
+def _ok(message: str) -> Outcome:
+    return Outcome(True, message)
+
+
+def _no(message: str) -> Outcome:
+    return Outcome(False, message)
+
+
+# --- replays of the reported event ---------------------------------------------------------------------------------
+
+@check
+def scan_accepted(ctx: GradeContext, scan: str, drug: str) -> Outcome:
+    """Replay a scan: it must be accepted and resolve to ``drug``."""
+    expected = _find(ctx.world, "sb_drug", drug)
+    result = resolve_scan(ctx.world, scan)
+    if not result.accepted:
+        return _no("Replaying the reported scan still fails: " + " ".join(result.problems))
+    if result.drug.id != expected.id:
+        return _no(f"The reported scan now resolves to {ctx.world.drug_label(result.drug.id)}, not "
+                   f"{ctx.world.drug_label(expected.id)}.")
+    return _ok(f"The reported scan resolves to {ctx.world.drug_label(expected.id)} (NDC {result.product.ndc10}).")
+
+
+@check
+def removal(ctx: GradeContext, cabinet: str, drug: str, patient: str, allowed: bool = True,
+            via: list | None = None) -> Outcome:
+    """Replay a cabinet removal: allowed (optionally only through ``via``: profile, override...) or refused."""
+    w = ctx.world
+    decision = decide_removal(w, _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug),
+                              _find(w, "sb_patient", patient))
+    what = f"removing {w.drug_label(_find(w, 'sb_drug', drug).id)} from {cabinet} for patient {patient}"
+    if decision.allowed != allowed:
+        return _no(f"Replaying {what}: {'refused' if allowed else 'allowed'}. The cabinet says: {decision.reason}")
+    if allowed and via and decision.via not in via:
+        return _no(f"Replaying {what}: allowed, but through the wrong path ({decision.via}): {decision.reason}")
+    return _ok(f"Replaying {what}: {'allowed' if allowed else 'refused'} ({decision.reason})")
+
+
+@check
+def restock_then_remove(ctx: GradeContext, cabinet: str, drug: str, min_par: int = 1) -> Outcome:
+    """Replay a restock run: the drug's pocket must be active, sensibly levelled and filled by a restock."""
+    w = ctx.world
+    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
+    pockets = [p for p in w.where("sb_pocket", cabinet_id=cab.id, drug_id=d.id) if p.active]
+    label = w.drug_label(d.id)
+    if not pockets:
+        return _no(f"{cabinet} still has no active pocket for {label}.")
+    for p in pockets:
+        if not (0 <= p.minimum < p.par <= p.capacity):
+            return _no(f"{label} in {cabinet} {w.pocket_label(p)}: par and minimum would not keep it stocked "
+                       f"(par {p.par}, minimum {p.minimum}, capacity {p.capacity}).")
+        if p.par < min_par:
+            return _no(f"{label} in {cabinet}: par {p.par} is below what the unit uses between restocks.")
+        if p.on_hand + restock_quantity(p) <= 0:
+            return _no(f"A restock run leaves {label} in {cabinet} empty.")
+    return _ok(f"{label} in {cabinet}: a restock run fills it and the unit's usage is covered.")
+
+
+@check
+def robot_restock_accepted(ctx: GradeContext, cell: str, scan: str) -> Outcome:
+    """Replay the robot restock with the package that was refused; it must be accepted with the scan check on."""
+    result = robot_restock(ctx.world, cell, scan)
+    if not result.item or not result.item.scan_check:
+        return _no(f"Cell {cell}: restocking without a package scan proves nothing; the robot must check it.")
+    if not result.accepted:
+        return _no(f"Replaying the restock of cell {cell} still fails: " + " ".join(result.problems))
+    return _ok(f"Replaying the restock of cell {cell}: accepted.")
+
+
+@check
+def robot_pick_accepted(ctx: GradeContext, cell: str) -> Outcome:
+    result = robot_pick(ctx.world, cell)
+    if not result.accepted:
+        return _no(f"Replaying a pick from cell {cell} still fails: " + " ".join(result.problems))
+    return _ok(f"Replaying a pick from cell {cell}: accepted.")
+
+
+# --- state of the tables -------------------------------------------------------------------------------------------
+
+@check
+def scan_check_on(ctx: GradeContext, cell: str) -> Outcome:
+    item = _find(ctx.world, "sb_robot_item", cell)
+    return (_ok(f"Cell {cell} still verifies every package it is given.") if item.scan_check else
+            _no(f"Cell {cell} no longer scans packages."))
+
+
+@check
+def product_active(ctx: GradeContext, ndc: str) -> Outcome:
+    product = _find(ctx.world, "sb_product", ndc)
+    if not product.active:
+        return _no(f"Product {product.ndc10} is inactive.")
+    return _ok(f"Product {product.ndc10} is active.")
+
+
+@check
+def product_under_drug(ctx: GradeContext, ndc: str, drug: str, parent: str | None = None) -> Outcome:
+    """A product with this NDC exists under ``drug`` (and, if given, names ``parent`` as its carton)."""
+    w = ctx.world
+    product = w.by_key("sb_product", ndc)
+    d = _find(w, "sb_drug", drug)
+    if product is None:
+        return _no(f"No product has NDC {ndc}.")
+    if product.drug_id != d.id:
+        return _no(f"NDC {product.ndc10} is under {w.drug_label(product.drug_id)}, not {w.drug_label(d.id)}.")
+    if parent is not None:
+        carton = _find(w, "sb_product", parent)
+        if product.parent_id != carton.id:
+            return _no(f"NDC {product.ndc10} does not name its carton.")
+        if not product.units_per_parent:
+            return _no(f"NDC {product.ndc10} names its carton but not how many units the carton holds.")
+    return _ok(f"NDC {product.ndc10} is a product of {w.drug_label(d.id)}.")
+
+
+@check
+def ndc_not_under_other_drug(ctx: GradeContext, ndc: str, drug: str) -> Outcome:
+    """If a product with this NDC exists, it belongs to ``drug`` (for rejecting a link to the wrong strength)."""
+    w = ctx.world
+    product, d = w.by_key("sb_product", ndc), _find(w, "sb_drug", drug)
+    if product is not None and product.drug_id != d.id:
+        return _no(f"NDC {product.ndc10} is under {w.drug_label(product.drug_id)}, not {w.drug_label(d.id)}.")
+    return _ok(f"NDC {ndc} is not linked to any other drug.")
+
+
+@check
+def ndc11_matches_ndc10(ctx: GradeContext, ndc: str) -> Outcome:
+    """The stored 11-digit NDC is the padded form of the NDC as printed."""
+    w = ctx.world
+    product = next((p for p in w.table("sb_product").values() if p.ndc10 == ndc), None)
+    if product is None:
+        raise CheckError(f"no product is printed as {ndc}")
+    try:
+        expected = to_ndc11(product.ndc10)
+    except NdcError as error:
+        return _no(str(error))
+    if product.ndc11 != expected:
+        return _no(f"Product {product.ndc10}: the stored 11-digit NDC is not the billing form of the printed NDC.")
+    return _ok(f"Product {product.ndc10}: 11-digit NDC {product.ndc11}.")
+
+
+@check
+def no_duplicate_drugs(ctx: GradeContext) -> Outcome:
+    """No two active drug records describe the same generic, strength and form."""
+    seen: dict = {}
+    for d in ctx.world.table("sb_drug").values():
+        if not d.active:
+            continue
+        key = (d.generic_name.casefold().strip(), d.strength.casefold().replace(" ", ""), d.form.casefold().strip())
+        if key in seen:
+            return _no(f"Drugs {seen[key]} and {d.code} are the same drug.")
+        seen[key] = d.code
+    return _ok("Every drug is in the drug master once.")
+
+
+@check
+def drug_available(ctx: GradeContext, drug: str) -> Outcome:
+    d = _find(ctx.world, "sb_drug", drug)
+    if not d.active or d.formulary_status == "non-formulary":
+        return _no(f"{ctx.world.drug_label(d.id)} is no longer available to order.")
+    return _ok(f"{ctx.world.drug_label(d.id)} is still on the formulary.")
+
+
+@check
+def cabinet_profiled(ctx: GradeContext, cabinet: str) -> Outcome:
+    cab = _find(ctx.world, "sb_cabinet", cabinet)
+    if not cab.profiled:
+        return _no(f"{cabinet} is not profiled: it releases anything stocked without a verified order.")
+    if cab.downtime_mode:
+        return _no(f"{cabinet} is in downtime (critical override) mode.")
+    return _ok(f"{cabinet} is profiled.")
+
+
+@check
+def on_override_list(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
+    w = ctx.world
+    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
+    item = next(iter(w.where("sb_override_item", cabinet_id=cab.id, drug_id=d.id)), None)
+    if item is None:
+        return _no(f"{w.drug_label(d.id)} is not on {cabinet}'s override list.")
+    if not (item.approval_reference or "").strip():
+        return _no(f"{w.drug_label(d.id)} is on {cabinet}'s override list without an approval reference.")
+    return _ok(f"{w.drug_label(d.id)} is on {cabinet}'s override list ({item.approval_reference}).")
+
+
+@check
+def not_on_override_list(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
+    w = ctx.world
+    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
+    if w.where("sb_override_item", cabinet_id=cab.id, drug_id=d.id):
+        return _no(f"{w.drug_label(d.id)} is still on {cabinet}'s override list.")
+    return _ok(f"{w.drug_label(d.id)} is not on {cabinet}'s override list.")
+
+
+@check
+def not_stocked(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
+    w = ctx.world
+    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
+    pockets = [p for p in w.where("sb_pocket", cabinet_id=cab.id, drug_id=d.id) if p.active]
+    if pockets:
+        return _no(f"{w.drug_label(d.id)} is still loaded in {cabinet} ({w.pocket_label(pockets[0])}).")
+    return _ok(f"{w.drug_label(d.id)} is not stocked in {cabinet}.")
+
+
+@check
+def stocked(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
+    w = ctx.world
+    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
+    if not [p for p in w.where("sb_pocket", cabinet_id=cab.id, drug_id=d.id) if p.active]:
+        return _no(f"{w.drug_label(d.id)} is no longer stocked in {cabinet}, where it is needed.")
+    return _ok(f"{w.drug_label(d.id)} is still stocked in {cabinet}.")
+
+
+@check
+def controlled_pockets_blind(ctx: GradeContext) -> Outcome:
+    """Every active pocket holding a C-II..C-V drug counts blind."""
+    w = ctx.world
+    open_counts = [p for p in w.table("sb_pocket").values()
+                   if p.active and p.drug_id and (w.drug(p.drug_id).dea_schedule or 0) in (2, 3, 4, 5)
+                   and not p.blind_count]
+    if open_counts:
+        return _no(f"{len(open_counts)} controlled-substance pocket(s) still show the expected count.")
+    return _ok("Every controlled-substance pocket counts blind.")
+
+
+@check
+def discrepancies_resolved(ctx: GradeContext) -> Outcome:
+    """No open discrepancy; each resolution has a code, a note and a witness who is neither the resolver nor the
+    person whose count was off."""
+    w = ctx.world
+    staff = {s.username for s in w.table("sb_staff").values()}
+    for d in w.table("sb_discrepancy").values():
+        where = w.pocket_label(w.get("sb_pocket", d.pocket_id))
+        if d.resolved_at is None:
+            return _no(f"The discrepancy in {where} is still open.")
+        if not d.resolution_code or not (d.resolution_note or "").strip():
+            return _no(f"The discrepancy in {where} was closed without a resolution code and note.")
+        if not d.witness or d.witness not in staff or d.witness in (d.resolved_by, d.opened_by):
+            return _no(f"The discrepancy in {where} was closed without an independent witness.")
+    return _ok("Every discrepancy is resolved, documented and witnessed.")
+
+
+@check
+def tall_man(ctx: GradeContext, drug: str, name: str) -> Outcome:
+    d = _find(ctx.world, "sb_drug", drug)
+    if (d.tall_man_name or "") != name:
+        return _no(f"{d.generic_name} does not display with tall-man lettering on screens and labels.")
+    return _ok(f"{d.generic_name} displays as {name}.")
+
+
+@check
+def not_adjacent(ctx: GradeContext, drug_a: str, drug_b: str) -> Outcome:
+    """No cabinet holds the two drugs side by side."""
+    w = ctx.world
+    a, b = _find(w, "sb_drug", drug_a), _find(w, "sb_drug", drug_b)
+    pockets_a = [p for p in w.where("sb_pocket", drug_id=a.id) if p.active]
+    pockets_b = [p for p in w.where("sb_pocket", drug_id=b.id) if p.active]
+    for pa in pockets_a:
+        for pb in pockets_b:
+            if pockets_adjacent(pa, pb):
+                return _no(f"{w.drug_label(a.id)} and {w.drug_label(b.id)} are still side by side in "
+                           f"{w.get('sb_cabinet', pa.cabinet_id).name}.")
+    return _ok(f"{w.drug_label(a.id)} and {w.drug_label(b.id)} are not side by side in any cabinet.")
+
+
+@check
+def lot_recalled(ctx: GradeContext, lot: str) -> Outcome:
+    """The lot is flagged recalled and every place that holds it is quarantined."""
+    w = ctx.world
+    row = _find(w, "sb_lot", lot)
+    if row.status != "recalled":
+        return _no(f"Lot {row.lot_number} is not flagged as recalled: it can still be scanned and dispensed.")
+    loose = [s for s in w.where("sb_stock", lot_id=row.id) if s.status != "quarantined"]
+    if loose:
+        return _no(f"Lot {row.lot_number} is still available in {len(loose)} place(s).")
+    return _ok(f"Lot {row.lot_number} is recalled and quarantined everywhere it is held.")
+
+
+@check
+def changed_by_trainee(ctx: GradeContext, table: str) -> Outcome:
+    """The audit log attributes a change in ``table`` to the trainee (the fix was made through the screens)."""
+    from lms.sandbox.schema import BY_YAML
+
+    name = BY_YAML[table].name
+    if any(a.table_name == name and a.user_id == ctx.user_id and ctx.user_id is not None
+           for a in ctx.world.table("sb_audit").values()):
+        return _ok(f"The audit log records your change to {BY_YAML[table].label.lower()}.")
+    return _no(f"The audit log shows no change of yours to {BY_YAML[table].label.lower()}.")

@@ -1,0 +1,373 @@
+"""Sandbox pages: ticket list, the ticket workspace with its maintenance screens and replay tools, and the
+supervisor's view of attempts. A trainee reaches an instance only through URLs their own instance passes."""
+
+from collections import defaultdict
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from lms.access import roles, rule, signed_in
+from lms.accounts import services as accounts
+from lms.accounts.models import CohortMember, User
+from lms.db import utcnow
+from lms.extensions import db
+from lms.sandbox import forms, services
+from lms.sandbox.editors import BROWSE, EDITORS
+from lms.sandbox.engine import decide_removal, resolve_scan, robot_restock
+from lms.sandbox.models import SandboxHintReveal, SandboxInstance, SandboxSubmission
+from lms.sandbox.schema import BY_NAME, BY_YAML
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+PAGE_SIZE = 50
+
+
+def _own_instance(view_args: dict) -> None:
+    """404, not 403, for anyone else's instance: its existence is not theirs to learn."""
+    instance = db.session.get(SandboxInstance, view_args["instance_id"])
+    if instance is None or instance.user_id != current_user.id:
+        abort(404)
+
+
+instance_owner = rule("the trainee who owns this sandbox instance", ("trainee", "supervisor", "admin"),
+                      _own_instance)
+
+
+def _actor() -> services.Actor:
+    return services.Actor(current_user.id, current_user.name)
+
+
+def _ticket_or_404(ticket_id: str):
+    ticket = services.get_tickets().get(ticket_id)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _workspace(instance_id: int):
+    instance = db.session.get(SandboxInstance, instance_id)
+    ticket = services.get_tickets().get(instance.ticket_id)
+    if ticket is None:
+        abort(410, "This ticket has been withdrawn.")
+    return instance, ticket
+
+
+# --- ticket list ---------------------------------------------------------------------------------------------------
+
+@bp.route("/")
+@signed_in
+def home():
+    tickets = services.get_tickets()
+    mine = {i.ticket_id: i for i in db.session.scalars(
+        select(SandboxInstance).where(SandboxInstance.user_id == current_user.id))}
+    by_category = defaultdict(list)
+    for ticket in tickets.tickets:
+        by_category[ticket.category].append(ticket)
+    return render_template("sandbox/home.html", by_category=dict(sorted(by_category.items())), mine=mine,
+                           solved=sum(1 for i in mine.values() if i.solved_at), total=len(tickets.tickets))
+
+
+@bp.route("/tickets/<ticket_id>")
+@signed_in
+def ticket(ticket_id: str):
+    ticket = _ticket_or_404(ticket_id)
+    instance = services.find_instance(db.session, current_user.id, ticket.id)
+    return render_template("sandbox/ticket.html", ticket=ticket, instance=instance, form=forms.ActionForm())
+
+
+@bp.route("/tickets/<ticket_id>/start", methods=["POST"])
+@signed_in
+def start(ticket_id: str):
+    ticket = _ticket_or_404(ticket_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        instance, created = services.start_ticket(db.session, current_user.id, ticket, utcnow())
+        db.session.commit()
+    except IntegrityError:  # a double click raced us to it: use the instance the first click made
+        db.session.rollback()
+        instance, created = services.find_instance(db.session, current_user.id, ticket.id), False
+    if created:
+        flash("Your copy of the pharmacy system is ready. Nothing you do here touches anyone else's.", "success")
+    return redirect(url_for("sandbox.workspace", instance_id=instance.id))
+
+
+# --- the workspace -------------------------------------------------------------------------------------------------
+
+def _render_workspace(template: str, instance, ticket, **context):
+    hints = services.revealed_hints(db.session, instance)
+    return render_template(template, instance=instance, ticket=ticket, editors=EDITORS,
+                           browse=[BY_YAML[name] for name in BROWSE], hints_shown=hints,
+                           action_form=forms.ActionForm(), **context)
+
+
+@bp.route("/w/<int:instance_id>")
+@instance_owner
+def workspace(instance_id: int):
+    instance, ticket = _workspace(instance_id)
+    latest = services.latest_results(db.session, instance)
+    return _render_workspace("sandbox/workspace.html", instance, ticket, latest=latest,
+                             stale=instance.ticket_version != ticket.version)
+
+
+@bp.route("/w/<int:instance_id>/submit", methods=["POST"])
+@instance_owner
+def submit(instance_id: int):
+    instance, ticket = _workspace(instance_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        submission = services.submit(db.session, instance, ticket, current_user.id, utcnow())
+        db.session.commit()
+    except IntegrityError:  # the same click twice: the first one's grading stands
+        db.session.rollback()
+        return redirect(url_for("sandbox.workspace", instance_id=instance_id, _anchor="results"))
+    if submission.solved:
+        flash("Solved: every check passed. The ticket is marked solved.", "success")
+    else:
+        flash("Not fixed yet: see which checks still fail below.", "warning")
+    return redirect(url_for("sandbox.workspace", instance_id=instance_id, _anchor="results"))
+
+
+@bp.route("/w/<int:instance_id>/reset", methods=["POST"])
+@instance_owner
+def reset(instance_id: int):
+    instance, ticket = _workspace(instance_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    services.reset_instance(db.session, instance, ticket, utcnow())
+    db.session.commit()
+    flash("Your instance was rebuilt from the start of the ticket. Past submissions are kept.", "info")
+    return redirect(url_for("sandbox.workspace", instance_id=instance_id))
+
+
+@bp.route("/w/<int:instance_id>/hint", methods=["POST"])
+@instance_owner
+def hint(instance_id: int):
+    instance, ticket = _workspace(instance_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.reveal_next_hint(db.session, instance, ticket, utcnow())
+        db.session.commit()
+    except services.SandboxError as error:
+        db.session.rollback()
+        flash(str(error), "info")
+    except IntegrityError:  # double click: the hint is already showing
+        db.session.rollback()
+    return redirect(url_for("sandbox.workspace", instance_id=instance_id, _anchor="hints"))
+
+
+# --- maintenance screens -------------------------------------------------------------------------------------------
+
+def _editor_or_404(name: str):
+    editor = EDITORS.get(name)
+    if editor is None:
+        abort(404)
+    return editor
+
+
+@bp.route("/w/<int:instance_id>/screens/<name>")
+@instance_owner
+def screen(instance_id: int, name: str):
+    instance, ticket = _workspace(instance_id)
+    editor = _editor_or_404(name)
+    world = services.instance_world(db.session, instance, utcnow())
+    query = (request.args.get("q") or "").strip()[:80]
+    rows = list(world.table(editor.table).values())
+    if query and editor.search:
+        words = query.casefold().split()
+        rows = [r for r in rows if all(w in editor.search(world, r).casefold() for w in words)]
+    page = max(1, request.args.get("page", 1, type=int))
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(page, pages)
+    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    return _render_workspace("sandbox/screen.html", instance, ticket, editor=editor, world=world, rows=shown,
+                             total=len(rows), query=query, page=page, pages=pages)
+
+
+def _change(instance, ticket, editor, action: str, row_id: int | None, form):
+    """Apply a submitted form through the service; on refusal put the messages on the form's fields."""
+    values = {f.column: form[f.column].data for f in editor.fields if f.column in form}
+    try:
+        saved = services.apply_change(db.session, instance, ticket, _actor(), editor.name, action, row_id, values,
+                                      form.change_request.data if "change_request" in form else None, utcnow())
+        db.session.commit()
+        return saved
+    except services.ChangeRejected as error:
+        db.session.rollback()
+        for field_name, message in error.errors.items():
+            column = next((f.column for f in editor.fields if field_name in (f.name, f.column)), field_name)
+            if column in form:
+                form[column].errors = [*form[column].errors, message]
+            else:
+                form.form_errors.append(message)
+        return None
+    except IntegrityError:
+        db.session.rollback()
+        form.form_errors.append("That change clashes with a row saved a moment ago (a second click?). Reload and "
+                                "check the list.")
+        return None
+
+
+@bp.route("/w/<int:instance_id>/screens/<name>/new", methods=["GET", "POST"])
+@instance_owner
+def create_row(instance_id: int, name: str):
+    instance, ticket = _workspace(instance_id)
+    editor = _editor_or_404(name)
+    if not editor.create:
+        abort(404)
+    world = services.instance_world(db.session, instance, utcnow())
+    prefill = {f.column: _prefill(f, request.args.get(f.name)) for f in editor.fields if request.args.get(f.name)}
+    form = forms.editor_form(editor, world, creating=True, formdata=request.form if request.method == "POST"
+                             else None, data=prefill)
+    if form.validate_on_submit():
+        saved = _change(instance, ticket, editor, "create", None, form)
+        if saved is not None:
+            flash(f"Saved to {editor.label.lower()} and recorded in the audit trail.", "success")
+            return redirect(url_for("sandbox.edit_row", instance_id=instance_id, name=name, row_id=saved)
+                            if editor.update else url_for("sandbox.screen", instance_id=instance_id, name=name))
+    return _render_workspace("sandbox/edit.html", instance, ticket, editor=editor, form=form, row=None, world=world)
+
+
+def _prefill(field, value: str):
+    """Values a link may pre-fill (e.g. "link a barcode" from a product page); ids only for references."""
+    if field.kind == "ref":
+        return int(value) if value.isdigit() else None
+    return value[:200]
+
+
+@bp.route("/w/<int:instance_id>/screens/<name>/<int:row_id>", methods=["GET", "POST"])
+@instance_owner
+def edit_row(instance_id: int, name: str, row_id: int):
+    instance, ticket = _workspace(instance_id)
+    editor = _editor_or_404(name)
+    world = services.instance_world(db.session, instance, utcnow())
+    row = world.get(editor.table, row_id)
+    if row is None:
+        abort(404)
+    locked = editor.can_edit_row(row)
+    form = forms.editor_form(editor, world, creating=False,
+                             formdata=request.form if request.method == "POST" else None, data=dict(row))
+    if request.method == "POST" and (locked or not editor.update):
+        abort(400)
+    if form.validate_on_submit():
+        saved = _change(instance, ticket, editor, "update", row_id, form)
+        if saved is not None:
+            flash("Saved and recorded in the audit trail.", "success")
+            return redirect(url_for("sandbox.edit_row", instance_id=instance_id, name=name, row_id=row_id))
+    history = [a for a in world.table("sb_audit").values() if a.table_name == editor.table and a.row_id == row_id]
+    return _render_workspace("sandbox/edit.html", instance, ticket, editor=editor, form=form, row=row, world=world,
+                             locked=locked, history=history[::-1])
+
+
+@bp.route("/w/<int:instance_id>/screens/<name>/<int:row_id>/delete", methods=["POST"])
+@instance_owner
+def delete_row(instance_id: int, name: str, row_id: int):
+    instance, ticket = _workspace(instance_id)
+    editor = _editor_or_404(name)
+    if not editor.delete:
+        abort(404)
+    form = forms.editor_form(editor, services.instance_world(db.session, instance, utcnow()), creating=False,
+                             formdata=request.form)
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    try:
+        services.apply_change(db.session, instance, ticket, _actor(), name, "delete", row_id, {},
+                              request.form.get("change_request"), utcnow())
+        db.session.commit()
+        flash(f"Removed from {editor.label.lower()} and recorded in the audit trail.", "success")
+    except services.ChangeRejected as error:
+        db.session.rollback()
+        flash(" ".join(error.errors.values()), "error")
+    return redirect(url_for("sandbox.screen", instance_id=instance_id, name=name))
+
+
+@bp.route("/w/<int:instance_id>/browse/<name>")
+@instance_owner
+def browse(instance_id: int, name: str):
+    instance, ticket = _workspace(instance_id)
+    if name not in BROWSE:
+        abort(404)
+    spec = BY_YAML[name]
+    world = services.instance_world(db.session, instance, utcnow())
+    columns = [c.name for c in spec.columns]
+    refs = spec.references
+    rows = []
+    for r in list(world.table(spec.name).values())[:500]:
+        cells = []
+        for column in columns:
+            if column in refs and r[column] is not None:
+                target = world.get(refs[column].table, r[column])
+                cells.append(world.key_of(refs[column].table, target) if target else "?")
+            else:
+                cells.append(r[column])
+        rows.append(cells)
+    headers = [refs[c].field if c in refs else c for c in columns]
+    return _render_workspace("sandbox/browse.html", instance, ticket, spec=spec, headers=headers, rows=rows)
+
+
+# --- replay tools and audit ----------------------------------------------------------------------------------------
+
+@bp.route("/w/<int:instance_id>/tools")
+@instance_owner
+def tools(instance_id: int):
+    instance, ticket = _workspace(instance_id)
+    world = services.instance_world(db.session, instance, utcnow())
+    scan_form = forms.ScanForm(request.args if "data" in request.args and "cell" not in request.args else None)
+    removal_form = forms.RemovalForm(request.args if "cabinet" in request.args else None)
+    robot_form = forms.RobotForm(request.args if "cell" in request.args else None)
+    removal_form.cabinet.choices = [(c.id, c.name) for c in world.table("sb_cabinet").values()]
+    removal_form.drug.choices = forms._ref_choices(world, "sb_drug")
+    removal_form.patient.choices = [(p.id, f"{p.name} ({p.mrn})") for p in world.table("sb_patient").values()]
+    robot_form.cell.choices = [(r.cell, f"{r.cell}") for r in world.table("sb_robot_item").values()]
+    scan = removal = robot = None
+    if "data" in request.args and "cell" not in request.args and scan_form.validate():
+        scan = resolve_scan(world, scan_form.data.data)
+    if "cabinet" in request.args and removal_form.validate():
+        removal = decide_removal(world, world.get("sb_cabinet", removal_form.cabinet.data),
+                                 world.drug(removal_form.drug.data), world.get("sb_patient", removal_form.patient.data))
+    if "cell" in request.args and robot_form.validate():
+        robot = robot_restock(world, robot_form.cell.data, robot_form.data.data or "")
+    return _render_workspace("sandbox/tools.html", instance, ticket, world=world, scan_form=scan_form, scan=scan,
+                             removal_form=removal_form, removal=removal, robot_form=robot_form, robot=robot)
+
+
+@bp.route("/w/<int:instance_id>/audit")
+@instance_owner
+def audit(instance_id: int):
+    instance, ticket = _workspace(instance_id)
+    world = services.instance_world(db.session, instance, utcnow())
+    entries = sorted(world.table("sb_audit").values(), key=lambda a: a.id, reverse=True)
+    return _render_workspace("sandbox/audit.html", instance, ticket, entries=entries, labels={
+        s: BY_NAME[s].label for s in BY_NAME})
+
+
+# --- supervisors ---------------------------------------------------------------------------------------------------
+
+@bp.route("/attempts")
+@roles("supervisor", "admin")
+def attempts():
+    """Per trainee of the supervisor's cohorts (all trainees for admins): each ticket's attempt."""
+    members = select(CohortMember.user_id).where(CohortMember.cohort_id.in_(
+        [c.id for c in accounts.visible_cohorts(db.session, current_user)]))
+    query = (select(SandboxInstance, User).join(User, User.id == SandboxInstance.user_id)
+             .order_by(User.name, SandboxInstance.ticket_id))
+    if current_user.role != "admin":
+        query = query.where(SandboxInstance.user_id.in_(members))
+    rows = db.session.execute(query).all()
+    hints = dict(db.session.execute(select(SandboxHintReveal.instance_id, func.count())
+                                    .where(SandboxHintReveal.instance_id.in_([i.id for i, _u in rows]))
+                                    .group_by(SandboxHintReveal.instance_id)).all())
+    tickets = services.get_tickets()
+    by_user = defaultdict(list)
+    for instance, user in rows:
+        by_user[user].append((instance, tickets.get(instance.ticket_id), hints.get(instance.id, 0)))
+    return render_template("sandbox/attempts.html", by_user=dict(by_user), total=len(tickets.tickets))
+
+
+def submissions_for(instance_id: int) -> list[SandboxSubmission]:
+    return list(db.session.scalars(select(SandboxSubmission).where(SandboxSubmission.instance_id == instance_id)
+                                   .order_by(SandboxSubmission.number)))

@@ -1,0 +1,331 @@
+"""Sandbox operations: build and reset instances, make changes through the maintenance screens (validated and
+audited), grade submissions, reveal hints. Services flush; routes commit.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from lms.content.services import get_catalog
+from lms.datafiles import FolderCache
+from lms.sandbox.editors import EDITORS, Editor
+from lms.sandbox.models import AuditEntry, SandboxHintReveal, SandboxInstance, SandboxSubmission
+from lms.sandbox.schema import BY_NAME, SPECS
+from lms.sandbox.tickets import CheckResult, Step, Ticket, TicketSet, grade_world, load_tickets
+from lms.sandbox.world import World
+
+
+class SandboxError(ValueError):
+    """An action that cannot be done (no such ticket, hint out of range...)."""
+
+
+class ChangeRejected(ValueError):
+    """A maintenance change that fails validation; ``errors`` maps field names to messages. Nothing was saved."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: the platform user, and the name the mock system shows."""
+
+    user_id: int
+    name: str
+
+
+def init_sandbox(app: Flask) -> None:
+    root = Path(app.config["SANDBOX_DIR"])
+    app.extensions["lms_sandbox"] = FolderCache(
+        [root, Path(app.config["CONTENT_DIR"])], lambda: load_tickets(root, get_catalog()), watch=app.debug)
+
+
+def get_tickets() -> TicketSet:
+    return current_app.extensions["lms_sandbox"].get()
+
+
+# --- instances -----------------------------------------------------------------------------------------------------
+
+def _insert_dataset(session: Session, instance_id: int, ticket: Ticket, now: datetime) -> None:
+    rows = ticket.dataset.materialize(now)
+    for spec in SPECS:
+        if rows[spec.name]:
+            session.execute(insert(spec.table), [{"instance_id": instance_id, **r} for r in rows[spec.name]])
+
+
+def _wipe(session: Session, instance_id: int) -> None:
+    for spec in reversed(SPECS):
+        session.execute(delete(spec.table).where(spec.table.c.instance_id == instance_id))
+
+
+def find_instance(session: Session, user_id: int, ticket_id: str) -> SandboxInstance | None:
+    return session.scalar(select(SandboxInstance).where(SandboxInstance.user_id == user_id,
+                                                        SandboxInstance.ticket_id == ticket_id))
+
+
+def start_ticket(session: Session, user_id: int, ticket: Ticket, now: datetime) -> tuple[SandboxInstance, bool]:
+    """The trainee's instance for ``ticket``, built from the seed with the fault planted; (instance, created).
+
+    Starting twice returns the same instance (the unique (user, ticket) constraint settles a double click).
+    """
+    existing = find_instance(session, user_id, ticket.id)
+    if existing is not None:
+        return existing, False
+    instance = SandboxInstance(user_id=user_id, ticket_id=ticket.id, ticket_version=ticket.version, created_at=now)
+    session.add(instance)
+    session.flush()
+    _insert_dataset(session, instance.id, ticket, now)
+    return instance, True
+
+
+def reset_instance(session: Session, instance: SandboxInstance, ticket: Ticket, now: datetime) -> None:
+    """Throw away the trainee's changes and rebuild the instance from the current seed and ticket.
+
+    Submissions, revealed hints and a solved mark are kept: they record what happened, not the tables.
+    """
+    _wipe(session, instance.id)
+    _insert_dataset(session, instance.id, ticket, now)
+    instance.reset_at = now
+    instance.resets += 1
+    instance.ticket_version = ticket.version
+    session.flush()
+
+
+def instance_world(session: Session, instance: SandboxInstance, now: datetime) -> World:
+    return World.from_db(session, instance.id, now)
+
+
+# --- changes through the screens -----------------------------------------------------------------------------------
+
+def _jsonable(values: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in values.items()}
+
+
+def _next_id(session: Session, table, instance_id: int) -> int:
+    return (session.scalar(select(func.max(table.c.id)).where(table.c.instance_id == instance_id)) or 0) + 1
+
+
+def _field_values(editor: Editor, values: dict, row) -> dict:
+    """The editor's columns: given values over the row's current ones (a partial update keeps the rest)."""
+    out = {}
+    for f in editor.fields:
+        if f.on_create_only and row is not None:
+            continue
+        if f.column in values:
+            out[f.column] = values[f.column]
+        elif f.name in values:
+            out[f.column] = values[f.name]
+        elif row is not None:
+            out[f.column] = row[f.column]
+        elif f.kind == "bool":
+            default = BY_NAME[editor.table].table.c[f.column].default
+            out[f.column] = bool(default.arg) if default is not None else False
+        else:
+            out[f.column] = None
+    columns = BY_NAME[editor.table].table.c
+    for f in editor.fields:
+        if f.kind == "text" and isinstance(out.get(f.column), str):
+            out[f.column] = out[f.column].strip() or None
+        column = columns[f.column]
+        if out.get(f.column) is None and not column.nullable and column.default is not None \
+                and not callable(column.default.arg):
+            out[f.column] = column.default.arg  # a blank optional field takes the column's default ("")
+    return out
+
+
+def apply_change(session: Session, instance: SandboxInstance, ticket: Ticket, actor: Actor, editor_name: str,
+                 action: str, row_id: int | None, values: dict, change_request: str | None,
+                 now: datetime) -> int:
+    """Create, update or delete one row through a maintenance screen; validate, write, and audit it.
+
+    Raises ChangeRejected (nothing written) when a rule fails. Returns the row id.
+    """
+    editor = EDITORS[editor_name]
+    table = BY_NAME[editor.table].table
+    world = instance_world(session, instance, now)
+    row = world.get(editor.table, row_id) if row_id is not None else None
+    if action != "create" and row is None:
+        raise ChangeRejected({"": f"No such {editor.label.lower()} row in your instance."})
+    if action not in ("create", "update", "delete") or not getattr(editor, action):
+        raise ChangeRejected({"": f"The {editor.label} screen does not allow {action}."})
+    if row is not None and (locked := editor.can_edit_row(row)):
+        raise ChangeRejected({"": locked})
+    errors: dict[str, str] = {}
+    change_request = (change_request or "").strip() or None
+    if change_request:
+        approved = world.where("sb_change_request", reference=change_request)
+        if not approved or approved[0].status != "approved":
+            errors["change_request"] = f"{change_request} is not an approved change request."
+    elif ticket.change_control:
+        errors["change_request"] = "This system is under change control: give the approved change request."
+    if action == "delete":
+        if errors:
+            raise ChangeRejected(errors)
+        before = dict(row)
+        session.execute(delete(table).where(table.c.instance_id == instance.id, table.c.id == row.id))
+        _audit(session, instance.id, actor, editor.table, row.id, "delete", before, None, change_request, now)
+        session.flush()
+        return row.id
+    proposed = _field_values(editor, values, row)
+    if editor.validate:
+        errors.update({k: v for k, v in editor.validate(world, proposed, row).items() if v})
+    if errors:
+        raise ChangeRejected(errors)
+    if editor.derive:
+        proposed = editor.derive(world, proposed, row)
+    if editor.name == "discrepancies":
+        proposed.update(resolved_by=actor.name[:40], resolved_at=now)
+    if action == "create":
+        new_id = _next_id(session, table, instance.id)
+        session.execute(insert(table).values(instance_id=instance.id, id=new_id, **proposed))
+        _audit(session, instance.id, actor, editor.table, new_id, "insert", None, proposed, change_request, now)
+        session.flush()
+        return new_id
+    changed = {k: v for k, v in proposed.items() if row.get(k) != v}
+    if changed:
+        session.execute(update(table).where(table.c.instance_id == instance.id, table.c.id == row.id)
+                        .values(**changed))
+        _audit(session, instance.id, actor, editor.table, row.id, "update", {k: row[k] for k in changed}, changed,
+               change_request, now)
+    session.flush()
+    return row.id
+
+
+def _audit(session: Session, instance_id: int, actor: Actor, table: str, row_id: int, action: str,
+           before: dict | None, after: dict | None, change_request: str | None, now: datetime) -> None:
+    audit = AuditEntry.__table__
+    session.execute(insert(audit).values(
+        instance_id=instance_id, id=_next_id(session, audit, instance_id), at=now, user_id=actor.user_id,
+        actor=actor.name[:80], table_name=table, row_id=row_id, action=action,
+        before=_jsonable(before) if before else None, after=_jsonable(after) if after else None,
+        change_request=change_request))
+
+
+def resolve_step(world: World, step: Step) -> tuple[int | None, dict]:
+    """Turn a ticket step's keys (``drug: ONDA4ODT``, ``key: ED-1/2-3``) into the ids a screen would submit."""
+    editor = EDITORS[step.editor]
+    row_id = None
+    if step.key is not None:
+        row = world.by_key(editor.table, step.key)
+        if row is None:
+            raise ChangeRejected({"": f"{editor.label}: no row has the key {step.key!r}"})
+        row_id = row.id
+    values = {}
+    for f in editor.fields:
+        if f.name not in step.values:
+            continue
+        value = step.values[f.name]
+        if f.kind == "ref" and value is not None:
+            target = world.by_key(f.ref, str(value))
+            if target is None:
+                raise ChangeRejected({f.name: f"no {BY_NAME[f.ref].label.lower()} row has the key {value!r}"})
+            value = target.id
+        elif f.kind == "date" and isinstance(value, str):
+            value = date.fromisoformat(value)
+        values[f.column] = value
+    return row_id, values
+
+
+def run_steps(session: Session, instance: SandboxInstance, ticket: Ticket, actor: Actor, steps, now: datetime,
+              change_request: str | None = None) -> None:
+    """Make a ticket's worked solution (or a symptom fix) through the same service the screens use."""
+    for step in steps:
+        row_id, values = resolve_step(instance_world(session, instance, now), step)
+        apply_change(session, instance, ticket, actor, step.editor, step.action, row_id, values,
+                     change_request, now)
+
+
+# --- grading and hints ---------------------------------------------------------------------------------------------
+
+def submit(session: Session, instance: SandboxInstance, ticket: Ticket, user_id: int,
+           now: datetime) -> SandboxSubmission:
+    """Grade the instance as it is now and record the attempt; the first pass marks the ticket solved."""
+    results = grade_world(instance_world(session, instance, now), ticket, user_id)
+    solved = all(r.passed for r in results)
+    instance.submissions += 1
+    submission = SandboxSubmission(instance_id=instance.id, user_id=user_id, number=instance.submissions,
+                                   submitted_at=now, solved=solved,
+                                   results=[{"name": r.name, "kind": r.kind, "passed": r.passed,
+                                             "message": r.message} for r in results])
+    session.add(submission)
+    if solved and instance.solved_at is None:
+        instance.solved_at = now
+    session.flush()
+    return submission
+
+
+def latest_results(session: Session, instance: SandboxInstance) -> SandboxSubmission | None:
+    return session.scalar(select(SandboxSubmission).where(SandboxSubmission.instance_id == instance.id)
+                          .order_by(SandboxSubmission.number.desc()).limit(1))
+
+
+def revealed_hints(session: Session, instance: SandboxInstance) -> int:
+    """How many hints are showing (they are revealed in order)."""
+    return session.scalar(select(func.count()).select_from(SandboxHintReveal)
+                          .where(SandboxHintReveal.instance_id == instance.id)) or 0
+
+
+def reveal_next_hint(session: Session, instance: SandboxInstance, ticket: Ticket, now: datetime) -> int:
+    """Reveal the next hint; returns how many are showing. Revealing past the last one changes nothing."""
+    shown = revealed_hints(session, instance)
+    if shown >= len(ticket.hints_html):
+        raise SandboxError("There are no more hints for this ticket.")
+    session.add(SandboxHintReveal(instance_id=instance.id, hint_index=shown, revealed_at=now))
+    session.flush()
+    return shown + 1
+
+
+def check_results(results: list) -> list[CheckResult]:
+    return [CheckResult(r["name"], r["kind"], r["passed"], r["message"]) for r in results]
+
+
+# --- rehearsal: prove a ticket works end to end --------------------------------------------------------------------
+
+def rehearse(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> list[str]:
+    """Play a ticket through: the fault shows, the worked solution solves it, each symptom fix is caught.
+
+    Uses a real instance and the same change service as the screens. Returns problems (empty when all is well).
+    """
+    problems = []
+    instance, _created = start_ticket(session, actor.user_id, ticket, now)
+    reset_instance(session, instance, ticket, now)
+    if all(r.passed for r in grade_world(instance_world(session, instance, now), ticket, actor.user_id)):
+        problems.append("the fresh instance already passes every check")
+    cr = "CR-REHEARSAL" if ticket.change_control else None
+    try:
+        if cr:
+            _add_change_request(session, instance.id, cr, now)
+        run_steps(session, instance, ticket, actor, ticket.solution, now, cr)
+    except ChangeRejected as error:
+        problems.append(f"solution: a step was refused: {error}")
+    else:
+        failed = [r for r in grade_world(instance_world(session, instance, now), ticket, actor.user_id)
+                  if not r.passed]
+        problems += [f"solution: {r.kind} {r.name} fails: {r.message}" for r in failed]
+    for fix in ticket.symptom_fixes:
+        reset_instance(session, instance, ticket, now)
+        try:
+            if cr:
+                _add_change_request(session, instance.id, cr, now)
+            run_steps(session, instance, ticket, actor, fix.steps, now, cr)
+        except ChangeRejected as error:
+            problems.append(f"symptom fix {fix.name!r}: a step was refused: {error}")
+            continue
+        results = grade_world(instance_world(session, instance, now), ticket, actor.user_id)
+        caught = [r for r in results if r.kind == "reject" and r.name == fix.caught_by and not r.passed]
+        if not caught:
+            problems.append(f"symptom fix {fix.name!r} is not caught by reject rule {fix.caught_by!r}")
+    return problems
+
+
+def _add_change_request(session: Session, instance_id: int, reference: str, now: datetime) -> None:
+    table = BY_NAME["sb_change_request"].table
+    if not session.scalar(select(table.c.id).where(table.c.instance_id == instance_id,
+                                                   table.c.reference == reference)):
+        session.execute(insert(table).values(instance_id=instance_id, id=_next_id(session, table, instance_id),
+                                             reference=reference, title="Rehearsal", status="approved"))

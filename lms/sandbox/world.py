@@ -1,0 +1,93 @@
+"""A read-only snapshot of one sandbox instance, loaded table by table on first use.
+
+The engine and the graders are pure functions of a World, so the same code runs on rows straight from the seed
+(fast tests, `lms sandbox check`) and on an instance in the database (grading a trainee's work).
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.sandbox.schema import BY_NAME
+from lms.sandbox.seed import normalize_key
+
+
+class Rec(dict):
+    """A row whose columns read as attributes (``pocket.par``)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class World:
+    def __init__(self, fetch: Callable[[str], list[dict]], now: datetime):
+        self._fetch = fetch
+        self._tables: dict[str, dict[int, Rec]] = {}
+        self.now = now
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, list[dict]], now: datetime) -> "World":
+        return cls(lambda table: rows.get(table, []), now)
+
+    @classmethod
+    def from_db(cls, session: Session, instance_id: int, now: datetime) -> "World":
+        def fetch(table: str) -> list[dict]:
+            t = BY_NAME[table].table
+            columns = [c for c in t.columns if c.name != "instance_id"]
+            return [dict(r._mapping) for r in session.execute(
+                select(*columns).where(t.c.instance_id == instance_id).order_by(t.c.id))]
+
+        return cls(fetch, now)
+
+    def table(self, name: str) -> dict[int, Rec]:
+        if name not in self._tables:
+            self._tables[name] = {r["id"]: Rec(r) for r in self._fetch(name)}
+        return self._tables[name]
+
+    def get(self, table: str, row_id: int | None) -> Rec | None:
+        return None if row_id is None else self.table(table).get(row_id)
+
+    def where(self, table: str, **equal) -> list[Rec]:
+        return [r for r in self.table(table).values() if all(r.get(k) == v for k, v in equal.items())]
+
+    def key_of(self, table: str, row: Rec) -> str:
+        """The data-file key of ``row`` (``ED-1/2-3`` for a pocket)."""
+        if table == "sb_pocket":
+            return f"{self.get('sb_cabinet', row.cabinet_id).name}/{row.drawer}-{row.position}"
+        if table == "sb_override_item":
+            return f"{self.get('sb_cabinet', row.cabinet_id).name}/{self.get('sb_drug', row.drug_id).code}"
+        if table == "sb_order_set_version":
+            return f"{self.get('sb_order_set', row.order_set_id).name}@{row.version}"
+        spec = BY_NAME[table]
+        if not spec.key:
+            return str(row.id)
+        return "/".join(str(row[k]) for k in spec.key)
+
+    def by_key(self, table: str, key: str) -> Rec | None:
+        wanted = normalize_key(table, key)
+        if table == "sb_product":
+            return next((r for r in self.table(table).values() if r.ndc11 == wanted), None)
+        if not BY_NAME[table].key and table not in ("sb_override_item",):
+            return self.get(table, int(key)) if str(key).isdigit() else None
+        return next((r for r in self.table(table).values() if normalize_key(table, self.key_of(table, r)) == wanted),
+                    None)
+
+    # Shortcuts the engine reads often.
+    def drug(self, drug_id):
+        return self.get("sb_drug", drug_id)
+
+    def drug_label(self, drug_id) -> str:
+        drug = self.drug(drug_id)
+        if drug is None:
+            return "(no drug)"
+        return f"{drug.tall_man_name or drug.generic_name} {drug.strength} {drug.form}"
+
+    def pocket_label(self, pocket) -> str:
+        return self.key_of("sb_pocket", pocket)
