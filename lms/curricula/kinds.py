@@ -1,7 +1,7 @@
 """Curriculum item kinds: a registry. Each kind names its items and reports progress for many trainees at
 once (a fixed number of queries however many trainees and items), so dashboards stay constant-query.
 
-The sandbox registers its ticket kind here when it lands; until then the kind exists but offers nothing.
+Sandbox tickets count as done once solved.
 """
 
 from collections import defaultdict
@@ -172,24 +172,60 @@ class PracticeExamKind:
 
 
 class SandboxTicketKind:
-    """Sandbox tickets (issue 7). Registered now so curricula can name the kind; it offers no tickets yet."""
+    """Sandbox tickets: completed = solved (a passing submission); in progress = an instance was started."""
 
     label = "Sandbox ticket"
 
+    @staticmethod
+    def _tickets():
+        from lms.sandbox.services import get_tickets
+
+        return get_tickets()
+
     def options(self, catalog: Catalog, library: Library) -> list[tuple[str, str]]:
-        return []
+        return [(t.id, f"{t.number}. {t.title}") for t in self._tickets().tickets]
 
     def title(self, ref_id: str, catalog: Catalog, library: Library) -> str | None:
-        return None
+        ticket = self._tickets().get(ref_id)
+        return f"Sandbox ticket {ticket.number}: {ticket.title}" if ticket else None
 
     def statuses(self, session: Session, user_ids: list[int], refs: list[Ref]) -> dict[tuple[int, int], ItemStatus]:
-        return {}
+        from lms.sandbox.models import SandboxInstance
+
+        ticket_ids = {r.ref_id for r in refs}
+        if not user_ids or not ticket_ids:
+            return {}
+        found = {(u, t): solved for u, t, solved in session.execute(
+            select(SandboxInstance.user_id, SandboxInstance.ticket_id, SandboxInstance.solved_at)
+            .where(SandboxInstance.user_id.in_(user_ids), SandboxInstance.ticket_id.in_(ticket_ids)))}
+        result = {}
+        for user_id in user_ids:
+            for ref in refs:
+                if (user_id, ref.ref_id) in found:
+                    solved = found[(user_id, ref.ref_id)]
+                    result[(user_id, ref.item_id)] = ItemStatus("completed", solved) if solved else \
+                        ItemStatus("in_progress")
+        return result
 
     def completed_counts(self, session: Session, members, refs: list[Ref]) -> dict[int, int]:
-        return {}
+        from lms.sandbox.models import SandboxInstance
+
+        rows = session.execute(select(SandboxInstance.user_id, func.count(func.distinct(SandboxInstance.ticket_id)))
+                               .where(SandboxInstance.user_id.in_(members), SandboxInstance.solved_at.is_not(None),
+                                      SandboxInstance.ticket_id.in_({r.ref_id for r in refs}))
+                               .group_by(SandboxInstance.user_id))
+        return dict(rows.all())
 
     def completions(self, session: Session, members, refs: list[Ref]) -> list[tuple[int, int, datetime, float]]:
-        return []
+        from lms.sandbox.models import SandboxInstance
+
+        by_ticket = defaultdict(list)
+        for ref in refs:
+            by_ticket[ref.ref_id].append(ref.item_id)
+        rows = session.execute(select(SandboxInstance.ticket_id, SandboxInstance.user_id, SandboxInstance.solved_at)
+                               .where(SandboxInstance.user_id.in_(members), SandboxInstance.solved_at.is_not(None),
+                                      SandboxInstance.ticket_id.in_(by_ticket)))
+        return [(item_id, user_id, at, None) for ticket_id, user_id, at in rows for item_id in by_ticket[ticket_id]]
 
 
 ITEM_KINDS = {"module": ModuleKind(), "practice_exam": PracticeExamKind(), "sandbox_ticket": SandboxTicketKind()}

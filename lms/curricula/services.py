@@ -450,6 +450,12 @@ def trainee_item_details(session: Session, user_id: int, items: list[CurriculumI
         select(QuizAttempt.kind, QuizAttempt.source_id, func.count(), func.max(QuizAttempt.score_percent))
         .where(QuizAttempt.user_id == user_id, QuizAttempt.source_id.in_(refs))
         .group_by(QuizAttempt.kind, QuizAttempt.source_id))}
+    from lms.sandbox.models import SandboxInstance
+
+    for ticket_id, submissions in session.execute(
+            select(SandboxInstance.ticket_id, SandboxInstance.submissions)
+            .where(SandboxInstance.user_id == user_id, SandboxInstance.ticket_id.in_(refs))):
+        attempts[("sandbox_ticket", ticket_id)] = (submissions, None)  # a sandbox attempt = a graded submission
     details = {}
     for item in items:
         kind = "post_test" if item.kind == "module" else item.kind

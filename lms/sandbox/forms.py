@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from lms.sandbox.editors import STAFF_CHOICES, Editor
@@ -19,7 +20,11 @@ def _none_or_int(value):
     return int(value)
 
 
-def _ref_choices(world: World, table: str) -> list[tuple[int, str]]:
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def ref_choices(world: World, table: str) -> list[tuple[int, str]]:
     if table == "sb_drug":
         return sorted(((d.id, f"{world.drug_label(d.id)} ({d.code})") for d in world.table(table).values()),
                       key=lambda c: c[1].casefold())
@@ -45,7 +50,8 @@ def editor_form(editor: Editor, world: World, creating: bool, formdata=None, dat
             [Optional()]
         kwargs = {"label": f.label, "description": f.help}
         if f.kind == "text":
-            limit = getattr(BY_NAME[editor.table].table.c[f.column].type, "length", None) or 500
+            # Barcode data is longer than the GTIN it is stored as; the service checks stored lengths.
+            limit = max(getattr(BY_NAME[editor.table].table.c[f.column].type, "length", None) or 0, 200)
             field = (TextAreaField if f.name == "resolution_note" else StringField)(
                 validators=[*required, Length(max=limit)], **kwargs)
         elif f.kind == "int":
@@ -57,18 +63,19 @@ def editor_form(editor: Editor, world: World, creating: bool, formdata=None, dat
         elif f.kind == "date":
             field = DateField(validators=required, **kwargs)
         elif f.kind == "ref":
-            choices = _ref_choices(world, f.ref)
+            pairs = ref_choices(world, f.ref)
             if not f.required:
-                choices = [(None, "(none)"), *choices]
-            field = SelectField(choices=choices, coerce=_none_or_int, validators=[] if not f.required else required,
+                pairs = [(None, "(none)"), *pairs]
+            field = SelectField(choices=choices(pairs), coerce=_none_or_int,
+                                validators=[] if not f.required else required,
                                 validate_choice=True, **kwargs)
         else:  # choice
             if f.choices == STAFF_CHOICES:
-                choices = [(s.username, f"{s.name} ({s.role})") for s in world.table("sb_staff").values()]
+                pairs = [(s.username, f"{s.name} ({s.role})") for s in world.table("sb_staff").values()]
             else:
-                choices = list(f.choices)
-            coerce = _none_or_int if any(isinstance(v, int) for v, _l in choices) else str
-            field = SelectField(choices=choices, coerce=coerce, validators=[], **kwargs)
+                pairs = list(f.choices)
+            coerce = _none_or_int if any(isinstance(v, int) for v, _l in pairs) else str
+            field = SelectField(choices=choices(pairs), coerce=coerce, validators=[], **kwargs)
         setattr(EditorForm, f.column, field)
         if data is not None and f.column in data:
             initial[f.column] = data[f.column]

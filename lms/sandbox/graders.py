@@ -344,5 +344,5 @@ def changed_by_trainee(ctx: GradeContext, table: str) -> Outcome:
     name = BY_YAML[table].name
     if any(a.table_name == name and a.user_id == ctx.user_id and ctx.user_id is not None
            for a in ctx.world.table("sb_audit").values()):
-        return _ok(f"The audit log records your change to {BY_YAML[table].label.lower()}.")
-    return _no(f"The audit log shows no change of yours to {BY_YAML[table].label.lower()}.")
+        return _ok(f"The audit log records your change to {BY_YAML[table].label}.")
+    return _no(f"The audit log shows no change of yours to {BY_YAML[table].label}.")

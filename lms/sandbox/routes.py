@@ -319,10 +319,11 @@ def tools(instance_id: int):
     scan_form = forms.ScanForm(request.args if "data" in request.args and "cell" not in request.args else None)
     removal_form = forms.RemovalForm(request.args if "cabinet" in request.args else None)
     robot_form = forms.RobotForm(request.args if "cell" in request.args else None)
-    removal_form.cabinet.choices = [(c.id, c.name) for c in world.table("sb_cabinet").values()]
-    removal_form.drug.choices = forms._ref_choices(world, "sb_drug")
-    removal_form.patient.choices = [(p.id, f"{p.name} ({p.mrn})") for p in world.table("sb_patient").values()]
-    robot_form.cell.choices = [(r.cell, f"{r.cell}") for r in world.table("sb_robot_item").values()]
+    removal_form.cabinet.choices = forms.choices((c.id, c.name) for c in world.table("sb_cabinet").values())
+    removal_form.drug.choices = forms.choices(forms.ref_choices(world, "sb_drug"))
+    removal_form.patient.choices = forms.choices((p.id, f"{p.name} ({p.mrn})")
+                                                 for p in world.table("sb_patient").values())
+    robot_form.cell.choices = forms.choices((r.cell, r.cell) for r in world.table("sb_robot_item").values())
     scan = removal = robot = None
     if "data" in request.args and "cell" not in request.args and scan_form.validate():
         scan = resolve_scan(world, scan_form.data.data)

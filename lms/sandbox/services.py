@@ -178,6 +178,12 @@ def apply_change(session: Session, instance: SandboxInstance, ticket: Ticket, ac
         raise ChangeRejected(errors)
     if editor.derive:
         proposed = editor.derive(world, proposed, row)
+    for f in editor.fields:
+        length = getattr(table.c[f.column].type, "length", None)
+        if length and isinstance(proposed.get(f.column), str) and len(proposed[f.column]) > length:
+            errors[f.name] = f"{f.label} can be at most {length} characters."
+    if errors:
+        raise ChangeRejected(errors)
     if editor.name == "discrepancies":
         proposed.update(resolved_by=actor.name[:40], resolved_at=now)
     if action == "create":

@@ -128,9 +128,10 @@ class _Reader:
                 return items[index]
         return self.lines.get(key, 1)
 
-    def problem(self, line: int, message: str) -> None:
+    def problem(self, line: int, message: str, blocking: bool = True) -> None:
+        """Record a problem; a blocking one keeps the ticket from loading."""
         self.problems.append(Problem(self.rel, line, message))
-        self.ok = False
+        self.ok = self.ok and not blocking
 
 
 def _apply_setup(data: Dataset, ops: list, r: _Reader) -> None:
@@ -279,12 +280,12 @@ def load_ticket(path: Path, rel: str, seed: Dataset, catalog: Catalog | None,
     if catalog is not None:
         for module_id in modules:
             if catalog.module(module_id) is None:
-                r.problem(r.line("modules"), f"modules: no module has the id {module_id!r}")
+                r.problem(r.line("modules"), f"modules: no module has the id {module_id!r}", blocking=False)
         known = {f"{m.id}/{o.id}" for m in catalog.modules for o in m.objectives}
         for objective in objectives:
             if objective not in known:
                 r.problem(r.line("objectives"), f"objectives: {objective!r} is not a module-id/objective-id of the "
-                                                "catalog (e.g. bcma-barcodes/o6)")
+                                                "catalog (e.g. bcma-barcodes/o6)", blocking=False)
     data = seed.copy()
     _apply_setup(data, doc.get("setup") or [], r)
     checks = _checks(doc.get("checks"), "checks", r, rejects=False)

@@ -1,0 +1,263 @@
+"""The trainee's loop through the web pages: start, change tables, bad input, submit, hints, reset, isolation."""
+
+import dataclasses
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.db import utcnow
+from lms.extensions import db
+from lms.sandbox import services
+from lms.sandbox.ndc import gtin14_from_ndc
+from lms.sandbox.models import AuditEntry, Pocket, Product, SandboxHintReveal, SandboxInstance, SandboxSubmission
+from tests.conftest import create_cohort, create_user, fresh, login, post_form
+
+TICKET = "new-supplier-ndc-not-linked"
+SCAN = "0100399997041234" "17300630" "10LK4471" "\x1d" "21SN8850213"
+
+
+def start(client) -> SandboxInstance:
+    response = post_form(client, f"/sandbox/tickets/{TICKET}/start")
+    assert response.status_code == 302
+    return db.session.get(SandboxInstance, int(response.location.rsplit("/", 1)[1]))
+
+
+@pytest.fixture
+def trainee(client):
+    user = create_user("trainee", name="Tess Trainee")
+    login(client, user)
+    return user
+
+
+def count(model, **where) -> int:
+    db.session.expire_all()
+    query = select(func.count()).select_from(model)
+    for name, value in where.items():
+        query = query.where(getattr(model, name) == value)
+    return db.session.scalar(query)
+
+
+def test_starting_twice_gives_one_instance_with_the_fault_planted(client, trainee):
+    first = start(client)
+    second = start(client)
+    assert first.id == second.id
+    assert count(SandboxInstance) == 1
+    world = services.instance_world(db.session, first, utcnow())
+    assert world.by_key("sb_product", "99997-0412-3") is None, "ticket 1 removes the new supplier's product"
+    assert len(world.table("sb_drug")) >= 45
+
+
+def test_the_workspace_lists_screens_and_shows_the_report(client, trainee):
+    instance = start(client)
+    page = client.get(f"/sandbox/w/{instance.id}").get_data(as_text=True)
+    assert "Unknown barcode" in page and "Drug master" in page and "Submit for grading" in page
+    listing = client.get(f"/sandbox/w/{instance.id}/screens/products?q=ondansetron").get_data(as_text=True)
+    assert "99998-113-10" in listing and "99997-0412-3" not in listing
+
+
+def test_the_scan_tool_explains_why_the_reported_barcode_fails(client, trainee):
+    instance = start(client)
+    page = client.get(f"/sandbox/w/{instance.id}/tools", query_string={"data": SCAN}).get_data(as_text=True)
+    assert "refused" in page and "Unknown barcode" in page
+    assert "00399997041234" in page and "2030-06-30" in page and "LK4471" in page
+
+
+def _product_form(**overrides):
+    world_drug = overrides.pop("drug")
+    data = {"drug_id": world_drug, "ndc10": "99997-0412-3", "labeler": "Larkspur Pharmaceuticals",
+            "description": "carton of 30", "package_quantity": "30", "package_unit": "EA", "parent_id": "None",
+            "units_per_parent": "", "specific_gravity": "", "active": "y", "change_request": ""}
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"ndc10": "99997-412-3"}, "NDC &#39;99997-412-3&#39;"),
+    ({"ndc10": "9999704123"}, "hyphens"),
+    ({"ndc10": "99998-113-10"}, "is already product 99998-113-10"),
+    ({"package_quantity": "0"}, "The package quantity must be at least 1."),
+    ({"package_quantity": "-4"}, "Enter 0 or more."),
+    ({"parent_id": "FAMO-CARTON"}, "a different drug"),
+    ({"change_request": "CR-0000-9999"}, "CR-0000-9999 is not an approved change request."),
+])
+def test_bad_product_input_names_the_problem_and_saves_nothing(client, trainee, overrides, message):
+    instance = start(client)
+    world = services.instance_world(db.session, instance, utcnow())
+    onda = world.by_key("sb_drug", "ONDA4ODT").id
+    if overrides.get("parent_id") == "FAMO-CARTON":
+        overrides["parent_id"] = str(world.by_key("sb_product", "9999-2201-10").id)
+    products, audits = count(Product, instance_id=instance.id), count(AuditEntry, instance_id=instance.id)
+    response = post_form(client, f"/sandbox/w/{instance.id}/screens/products/new",
+                         _product_form(drug=str(onda), **overrides))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert count(Product, instance_id=instance.id) == products
+    assert count(AuditEntry, instance_id=instance.id) == audits
+
+
+def test_a_good_change_is_saved_and_audited_with_before_and_after(client, trainee):
+    instance = start(client)
+    world = services.instance_world(db.session, instance, utcnow())
+    pocket = next(p for p in world.table("sb_pocket").values() if p.drug_id and not world.drug(p.drug_id).dea_schedule)
+    response = post_form(client, f"/sandbox/w/{instance.id}/screens/pockets/{pocket.id}",
+                         {"drug_id": str(pocket.drug_id), "par": str(pocket.par + 2), "minimum": str(pocket.minimum),
+                          "capacity": str(max(pocket.capacity, pocket.par + 2)), "active": "y",
+                          "lidded": "y" if pocket.lidded else "", "blind_count": "y" if pocket.blind_count else "",
+                          "change_request": "CR-2026-0150"})
+    assert response.status_code == 302
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance.id)).one()
+    assert (audit.user_id, audit.table_name, audit.row_id, audit.action) == (trainee.id, "sb_pocket", pocket.id,
+                                                                             "update")
+    assert audit.before["par"] == pocket.par and audit.after["par"] == pocket.par + 2
+    assert audit.change_request == "CR-2026-0150"
+    assert "CR-2026-0150" in client.get(f"/sandbox/w/{instance.id}/audit").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"par": "-1"}, "Enter 0 or more."),
+    ({"par": "30", "capacity": "20"}, "Par 30 is more than the pocket holds (20)."),
+    ({"par": "10", "minimum": "10"}, "must be below par"),
+    ({"blind_count": ""}, "its pocket must count blind"),
+])
+def test_bad_pocket_input_names_the_problem_and_saves_nothing(client, trainee, values, message):
+    instance = start(client)
+    world = services.instance_world(db.session, instance, utcnow())
+    pocket = next(p for p in world.table("sb_pocket").values()
+                  if p.drug_id and world.drug(p.drug_id).dea_schedule == 2 and p.capacity >= 12)
+    form = {"drug_id": str(pocket.drug_id), "par": str(pocket.par), "minimum": str(pocket.minimum),
+            "capacity": str(pocket.capacity), "active": "y", "lidded": "y", "blind_count": "y", **values}
+    response = post_form(client, f"/sandbox/w/{instance.id}/screens/pockets/{pocket.id}", form)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    db.session.expire_all()
+    saved = db.session.get(Pocket, (instance.id, pocket.id))
+    assert (saved.par, saved.minimum, saved.capacity, saved.blind_count) == (pocket.par, pocket.minimum,
+                                                                             pocket.capacity, pocket.blind_count)
+    assert count(AuditEntry, instance_id=instance.id) == 0
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0100399997041235", "check digit"),
+    ("01" + gtin14_from_ndc("99998-113-10") + "10AB", "encodes NDC digits 9999811310"),
+    ("hello", ""),
+])
+def test_bad_barcode_data_is_refused(client, trainee, value, message):
+    instance = start(client)
+    world = services.instance_world(db.session, instance, utcnow())
+    product = world.by_key("sb_product", "99997-2305-1")
+    response = post_form(client, f"/sandbox/w/{instance.id}/screens/barcodes/new",
+                         {"product_id": str(product.id), "value": value, "change_request": ""})
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    assert count(AuditEntry, instance_id=instance.id) == 0
+
+
+def test_change_control_requires_an_approved_change_request(app, trainee, client):
+    instance = start(client)
+    ticket = dataclasses.replace(services.get_tickets().get(TICKET), change_control=True)
+    world = services.instance_world(db.session, instance, utcnow())
+    cabinet = world.by_key("sb_cabinet", "MS4-1")
+    actor = services.Actor(trainee.id, trainee.name)
+    with pytest.raises(services.ChangeRejected) as refused:
+        services.apply_change(db.session, instance, ticket, actor, "cabinets", "update", cabinet.id,
+                              {"downtime_mode": True}, None, utcnow())
+    assert "under change control" in refused.value.errors["change_request"]
+    services.apply_change(db.session, instance, ticket, actor, "cabinets", "update", cabinet.id,
+                          {"downtime_mode": True}, "CR-2026-0150", utcnow())
+    assert services.instance_world(db.session, instance, utcnow()).get("sb_cabinet", cabinet.id).downtime_mode
+
+
+def test_submit_grade_hint_reset_loop(client, trainee):
+    instance = start(client)
+    post_form(client, f"/sandbox/w/{instance.id}/submit")
+    first = db.session.scalars(select(SandboxSubmission)).one()
+    assert not first.solved
+    assert [r["passed"] for r in first.results if r["kind"] == "check"] == [False, False]
+    page = client.get(f"/sandbox/w/{instance.id}").get_data(as_text=True)
+    assert "Replaying the reported scan still fails" in page and "not fixed yet" in page
+
+    post_form(client, f"/sandbox/w/{instance.id}/hint")
+    post_form(client, f"/sandbox/w/{instance.id}/hint")
+    assert count(SandboxHintReveal, instance_id=instance.id) == 2
+    assert "Hint 2 of 3" in client.get(f"/sandbox/w/{instance.id}").get_data(as_text=True)
+
+    # The fix, made through the product and barcode screens.
+    world = services.instance_world(db.session, instance, utcnow())
+    onda = world.by_key("sb_drug", "ONDA4ODT").id
+    assert post_form(client, f"/sandbox/w/{instance.id}/screens/products/new",
+                     _product_form(drug=str(onda))).status_code == 302
+    product = services.instance_world(db.session, instance, utcnow()).by_key("sb_product", "99997-0412-3")
+    assert post_form(client, f"/sandbox/w/{instance.id}/screens/barcodes/new",
+                     {"product_id": str(product.id), "value": SCAN.replace("\x1d", "<GS>")}).status_code == 302
+    post_form(client, f"/sandbox/w/{instance.id}/submit")
+    instance = fresh(instance)
+    assert instance.solved_at is not None and instance.submissions == 2
+    assert "solved" in client.get("/sandbox/").get_data(as_text=True)
+
+    post_form(client, f"/sandbox/w/{instance.id}/reset")
+    instance = fresh(instance)
+    world = services.instance_world(db.session, instance, utcnow())
+    assert world.by_key("sb_product", "99997-0412-3") is None, "reset rebuilds the instance with the fault"
+    assert instance.solved_at is not None and instance.resets == 1, "a reset keeps what was earned"
+    assert count(SandboxSubmission, instance_id=instance.id) == 2
+    assert count(SandboxHintReveal, instance_id=instance.id) == 2
+
+
+def test_no_more_hints_than_the_ticket_has(client, trainee):
+    instance = start(client)
+    for _ in range(5):
+        post_form(client, f"/sandbox/w/{instance.id}/hint")
+    assert count(SandboxHintReveal, instance_id=instance.id) == 3
+
+
+def _instance_urls(app, instance_id: int) -> list[tuple[str, str]]:
+    """Every sandbox URL that names an instance, with plausible values for its other parts."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "instance_id" not in rule.arguments:
+            continue
+        values = {"instance_id": instance_id, "name": "pockets", "row_id": 1}
+        if rule.endpoint == "sandbox.delete_row":
+            values["name"] = "override_items"
+        if rule.endpoint == "sandbox.browse":
+            values["name"] = "staff"
+        with app.test_request_context():
+            url = app.url_map.bind("lms.test").build(rule.endpoint, values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            urls.append((method, url))
+    return urls
+
+
+def test_another_trainee_cannot_read_or_change_an_instance_by_any_url(app, client):
+    owner = create_user("trainee", name="Owner")
+    login(client, owner)
+    instance = start(client)
+    before = count(AuditEntry, instance_id=instance.id)
+    for role in ("trainee", "supervisor", "admin"):
+        intruder, intruder_client = create_user(role), app.test_client()
+        login(intruder_client, intruder)
+        urls = _instance_urls(app, instance.id)
+        assert len(urls) >= 12
+        for method, url in urls:
+            if method == "GET":
+                response = intruder_client.get(url)
+            else:
+                response = post_form(intruder_client, url, {"par": "1", "minimum": "0", "capacity": "9"})
+            assert response.status_code == 404, (role, method, url, response.status_code)
+    assert count(AuditEntry, instance_id=instance.id) == before
+    assert fresh(instance).submissions == 0 and fresh(instance).resets == 0
+
+
+def test_supervisors_see_attempts_of_their_own_cohorts_only(app, client):
+    mine, theirs = create_user("trainee", name="Mine Trainee"), create_user("trainee", name="Other Trainee")
+    supervisor = create_user("supervisor")
+    create_cohort("Main", supervisors=[supervisor], trainees=[mine])
+    create_cohort("Satellite", trainees=[theirs])
+    for user in (mine, theirs):
+        trainee_client = app.test_client()
+        login(trainee_client, user)
+        start(trainee_client)
+    login(client, supervisor)
+    page = client.get("/sandbox/attempts").get_data(as_text=True)
+    assert "Mine Trainee" in page and "Other Trainee" not in page
+    assert re.search(r"Ondansetron ODT will not scan", page)
+
