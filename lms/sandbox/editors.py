@@ -76,7 +76,8 @@ def _validate_drug(w: World, v: dict, row: Rec | None) -> dict[str, str]:
         errors["code"] = f"Another drug already has the code {code}."
     generic = v.get("generic_name") or ""
     tall = v.get("tall_man_name") or ""
-    if tall and tall.casefold() != generic.casefold():
+    # The tall-man form may drop the salt ("hydrALAZINE" for hydralazine hydrochloride) but not change a letter.
+    if tall and not (generic.casefold() + " ").startswith(tall.casefold() + " "):
         errors["tall_man_name"] = (f"Tall-man lettering changes only the case of letters: {tall!r} does not spell "
                                    f"{generic!r}.")
     elif tall and (tall == tall.lower() or tall == tall.upper()):
@@ -100,7 +101,7 @@ def _validate_product(w: World, v: dict, row: Rec | None) -> dict[str, str]:
         else:
             ndc11 = to_ndc11(ndc)
             clash = next((p for p in w.table("sb_product").values()
-                          if p.ndc11 == ndc11 and (row is None or p.id != row.id)), None)
+                          if (p.ndc11 == ndc11 or p.ndc10 == ndc.display) and (row is None or p.id != row.id)), None)
             if clash:
                 errors["ndc10"] = (f"NDC {ndc.display} (11-digit {ndc11}) is already product {clash.ndc10} of "
                                    f"{w.drug_label(clash.drug_id)}.")
@@ -175,6 +176,8 @@ def _validate_pocket(w: World, v: dict, row: Rec | None) -> dict[str, str]:
         errors["par"] = f"Par {par} is more than the pocket holds ({capacity})."
     elif minimum > par or (par > 0 and minimum == par):
         errors["minimum"] = f"The minimum ({minimum}) must be below par ({par}), or a restock never triggers."
+    elif par == 0 and v.get("drug_id") is not None and v.get("active"):
+        errors["par"] = "A loaded pocket needs a par above 0, or it is never restocked."
     if row is not None and row.on_hand > capacity:
         errors["capacity"] = f"The pocket holds {row.on_hand} now; unload it before shrinking it to {capacity}."
     drug = w.drug(v.get("drug_id"))

@@ -93,13 +93,16 @@ def cabinet_patients(world: World, cabinet: Rec) -> list[Rec]:
     return [e for e in world.where("sb_encounter", location_id=cabinet.location_id) if e.status == "active"]
 
 
-def decide_removal(world: World, cabinet: Rec, drug: Rec, patient: Rec) -> RemovalDecision:
-    """May a nurse remove ``drug`` for ``patient`` from ``cabinet``? Profile, override list, pocket, blind count."""
+def decide_removal(world: World, cabinet: Rec, drug: Rec, patient: Rec, restocked: bool = False) -> RemovalDecision:
+    """May a nurse remove ``drug`` for ``patient`` from ``cabinet``? Profile, override list, pocket, blind count.
+
+    ``restocked`` decides as if the next restock run had just filled the pockets (a newly loaded pocket is empty).
+    """
     pockets = [p for p in world.where("sb_pocket", cabinet_id=cabinet.id, drug_id=drug.id) if p.active]
     label = world.drug_label(drug.id)
     if not pockets:
         return RemovalDecision(False, f"{label} is not stocked in {cabinet.name}.")
-    stocked = [p for p in pockets if p.on_hand > 0]
+    stocked = [p for p in pockets if p.on_hand + (restock_quantity(p) if restocked else 0) > 0]
     if not stocked:
         return RemovalDecision(False, f"{label} is stocked out in {cabinet.name}.", pocket=pockets[0])
     pocket = stocked[0]

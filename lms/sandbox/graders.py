@@ -85,11 +85,14 @@ def scan_accepted(ctx: GradeContext, scan: str, drug: str) -> Outcome:
 
 @check
 def removal(ctx: GradeContext, cabinet: str, drug: str, patient: str, allowed: bool = True,
-            via: list | None = None) -> Outcome:
-    """Replay a cabinet removal: allowed (optionally only through ``via``: profile, override...) or refused."""
+            via: list | None = None, after_restock: bool = False) -> Outcome:
+    """Replay a cabinet removal: allowed (optionally only through ``via``: profile, override...) or refused.
+
+    ``after_restock`` replays it after the next restock run, for pockets the trainee has just loaded.
+    """
     w = ctx.world
     decision = decide_removal(w, _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug),
-                              _find(w, "sb_patient", patient))
+                              _find(w, "sb_patient", patient), restocked=after_restock)
     what = f"removing {w.drug_label(_find(w, 'sb_drug', drug).id)} from {cabinet} for patient {patient}"
     if decision.allowed != allowed:
         return _no(f"Replaying {what}: {'refused' if allowed else 'allowed'}. The cabinet says: {decision.reason}")
@@ -174,13 +177,50 @@ def product_under_drug(ctx: GradeContext, ndc: str, drug: str, parent: str | Non
 
 
 @check
-def ndc_not_under_other_drug(ctx: GradeContext, ndc: str, drug: str) -> Outcome:
-    """If a product with this NDC exists, it belongs to ``drug`` (for rejecting a link to the wrong strength)."""
+def product_if_present(ctx: GradeContext, ndc: str, drug: str, parent: str | None = None) -> Outcome:
+    """If a product with this NDC exists, it belongs to ``drug`` (and names ``parent`` as its carton)."""
     w = ctx.world
-    product, d = w.by_key("sb_product", ndc), _find(w, "sb_drug", drug)
-    if product is not None and product.drug_id != d.id:
-        return _no(f"NDC {product.ndc10} is under {w.drug_label(product.drug_id)}, not {w.drug_label(d.id)}.")
-    return _ok(f"NDC {ndc} is not linked to any other drug.")
+    if w.by_key("sb_product", ndc) is None:
+        return _ok(f"No product has NDC {ndc} yet.")
+    return product_under_drug(ctx, ndc, drug, parent)
+
+
+@check
+def one_product_per_ndc(ctx: GradeContext, ndc: str) -> Outcome:
+    """At most one product row carries this NDC (as printed or in its 11-digit form)."""
+    rows = [p for p in ctx.world.table("sb_product").values() if p.ndc10 == ndc or p.ndc11 == to_ndc11(ndc)]
+    if len(rows) > 1:
+        return _no(f"{len(rows)} product rows carry NDC {ndc}.")
+    return _ok(f"One product row carries NDC {ndc}.")
+
+
+@check
+def product_package_is(ctx: GradeContext, ndc: str, quantity: int, unit: str) -> Outcome:
+    """The product's package is still what the manufacturer ships."""
+    product = _find(ctx.world, "sb_product", ndc)
+    if (product.package_quantity, product.package_unit.upper()) != (quantity, unit.upper()):
+        return _no(f"Product {product.ndc10} no longer describes its package ({quantity} {unit}).")
+    return _ok(f"Product {product.ndc10} is {quantity} {unit}.")
+
+
+@check
+def override_count_at_most(ctx: GradeContext, cabinet: str, count: int) -> Outcome:
+    """The cabinet's override list has not grown beyond its approved size."""
+    w = ctx.world
+    cab = _find(w, "sb_cabinet", cabinet)
+    items = w.where("sb_override_item", cabinet_id=cab.id)
+    if len(items) > count:
+        return _no(f"{cabinet}'s override list grew from {count} to {len(items)} drugs.")
+    return _ok(f"{cabinet}'s override list has {len(items)} drug(s).")
+
+
+@check
+def scan_refused(ctx: GradeContext, scan: str, reason: str) -> Outcome:
+    """Replay a scan that must now be refused, for the stated reason (e.g. a recalled lot)."""
+    result = resolve_scan(ctx.world, scan)
+    if result.accepted or not any(reason.casefold() in p.casefold() for p in result.problems):
+        return _no("Scanning a package from the affected lot is still accepted: it can be given to a patient.")
+    return _ok("Scanning a package from the affected lot is refused: " + " ".join(result.problems))
 
 
 @check

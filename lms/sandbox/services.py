@@ -320,7 +320,11 @@ def rehearse(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> l
                 _add_change_request(session, instance.id, cr, now)
             run_steps(session, instance, ticket, actor, fix.steps, now, cr)
         except ChangeRejected as error:
-            problems.append(f"symptom fix {fix.name!r}: a step was refused: {error}")
+            if fix.caught_by != "screen" or fix.refusal.casefold() not in str(error).casefold():
+                problems.append(f"symptom fix {fix.name!r}: a step was refused: {error}")
+            continue
+        if fix.caught_by == "screen":
+            problems.append(f"symptom fix {fix.name!r}: the screens accepted it, but the ticket says they refuse it")
             continue
         results = grade_world(instance_world(session, instance, now), ticket, actor.user_id)
         caught = [r for r in results if r.kind == "reject" and r.name == fix.caught_by and not r.passed]

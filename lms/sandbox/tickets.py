@@ -47,8 +47,9 @@ class Step:
 class SymptomFix:
     name: str
     steps: tuple[Step, ...]
-    caught_by: str
+    caught_by: str  # a reject rule's name, or "screen" when the maintenance screen refuses the change
     line: int
+    refusal: str = ""  # with caught_by: screen, words the screen's refusal must contain
 
 
 @dataclass(frozen=True)
@@ -295,11 +296,15 @@ def load_ticket(path: Path, rel: str, seed: Dataset, catalog: Catalog | None,
     reject_names = {spec.name for spec in rejects}
     for index, item in enumerate(doc.get("symptom_fixes") or []):
         line = r.line("symptom_fixes", index)
-        if not isinstance(item, dict) or not item.get("name") or item.get("caught_by") not in reject_names:
-            r.problem(line, "symptom_fixes: each needs a name, steps, and caught_by naming one of the rejects")
+        if not isinstance(item, dict) or not item.get("name") or item.get("caught_by") not in reject_names | {"screen"}:
+            r.problem(line, "symptom_fixes: each needs a name, steps, and caught_by naming one of the rejects "
+                            "(or 'screen' when the maintenance screen itself refuses it)")
+            continue
+        if item["caught_by"] == "screen" and not item.get("refusal"):
+            r.problem(line, "symptom_fixes: a fix the screen refuses needs 'refusal': words of the expected message")
             continue
         fixes.append(SymptomFix(str(item["name"]), _steps(item.get("steps"), "symptom_fixes", r, line),
-                                str(item["caught_by"]), line))
+                                str(item["caught_by"]), line, str(item.get("refusal", ""))))
     evidence = []
     for index, item in enumerate(doc.get("evidence") or []):
         if not isinstance(item, dict) or not item.get("label") or not item.get("scan"):

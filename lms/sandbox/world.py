@@ -65,6 +65,10 @@ class World:
             return f"{self.get('sb_cabinet', row.cabinet_id).name}/{self.get('sb_drug', row.drug_id).code}"
         if table == "sb_order_set_version":
             return f"{self.get('sb_order_set', row.order_set_id).name}@{row.version}"
+        if table == "sb_stock":
+            return f"{self.get('sb_lot', row.lot_id).lot_number}@{row.place}"
+        if table == "sb_discrepancy":
+            return f"{self.key_of('sb_pocket', self.get('sb_pocket', row.pocket_id))}#{row.id}"
         spec = BY_NAME[table]
         if not spec.key:
             return str(row.id)
@@ -72,9 +76,14 @@ class World:
 
     def by_key(self, table: str, key: str) -> Rec | None:
         wanted = normalize_key(table, key)
-        if table == "sb_product":
-            return next((r for r in self.table(table).values() if r.ndc11 == wanted), None)
-        if not BY_NAME[table].key and table not in ("sb_override_item",):
+        if table == "sb_product":  # by its 11-digit form, or as printed (when the stored 11 digits are wrong)
+            return next((r for r in self.table(table).values() if r.ndc11 == wanted), None) or \
+                next((r for r in self.table(table).values() if r.ndc10 == str(key).strip()), None)
+        if table == "sb_discrepancy" and "#" not in str(key):  # a pocket's key names its open discrepancy
+            return next((d for d in self.table(table).values() if d.resolved_at is None
+                         and normalize_key("sb_pocket", self.key_of("sb_pocket", self.get("sb_pocket", d.pocket_id)))
+                         == wanted), None)
+        if not BY_NAME[table].key and table not in ("sb_stock", "sb_discrepancy"):
             return self.get(table, int(key)) if str(key).isdigit() else None
         return next((r for r in self.table(table).values() if normalize_key(table, self.key_of(table, r)) == wanted),
                     None)

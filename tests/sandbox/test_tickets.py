@@ -55,6 +55,11 @@ def test_fault_reproduces_fix_passes_and_symptom_fixes_are_rejected(app, ticket)
     assert ticket.symptom_fixes, "every ticket names at least one symptom fix to reject"
     for fix in ticket.symptom_fixes:
         services.reset_instance(db.session, instance, ticket, utcnow())
+        if fix.caught_by == "screen":  # the maintenance screen itself refuses this change
+            with pytest.raises(services.ChangeRejected) as refused:
+                services.run_steps(db.session, instance, ticket, actor, fix.steps, utcnow(), _cr(instance, ticket))
+            assert fix.refusal.casefold() in str(refused.value).casefold(), (fix.name, str(refused.value))
+            continue
         services.run_steps(db.session, instance, ticket, actor, fix.steps, utcnow(), _cr(instance, ticket))
         results = _grade(instance, ticket, user)
         caught = [r for r in results if r.kind == "reject" and r.name == fix.caught_by]
@@ -65,6 +70,7 @@ def test_fault_reproduces_fix_passes_and_symptom_fixes_are_rejected(app, ticket)
 
 
 def test_lms_sandbox_check_validates_and_rehearses_every_ticket(app, runner):
+    app.config["CONTENT_DIR"] = str(ROOT / "content")
     result = runner.invoke(args=["sandbox", "check"])
     assert result.exit_code == 0, result.output
     assert result.output.strip().endswith(f"{len(TICKETS.tickets)} tickets: OK")
