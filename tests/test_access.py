@@ -10,6 +10,7 @@ from lms.extensions import db
 from lms.notifications.models import Notification
 from lms.progress.models import Credit
 from lms.quizzes.models import QuizAttempt
+from lms.sandbox.services import get_tickets, start_ticket
 from tests.conftest import create_cohort, create_user, fresh, login, make_app, post_form, reset_database
 
 
@@ -137,6 +138,22 @@ MATRIX = {
     "notifications.mark_all_read": ("POST", SIGNED_IN),
     # The fixture's notification is the trainee's; anyone else gets 404, as if it did not exist.
     "notifications.mark_read": ("POST", {TRAINEE}),
+    "sandbox.home": ("GET", SIGNED_IN),
+    "sandbox.ticket": ("GET", SIGNED_IN),
+    "sandbox.start": ("POST", SIGNED_IN),
+    # A sandbox instance is its owner's alone: supervisors and admins get 404 like anyone else.
+    "sandbox.workspace": ("GET", {TRAINEE}),
+    "sandbox.submit": ("POST", {TRAINEE}),
+    "sandbox.reset": ("POST", {TRAINEE}),
+    "sandbox.hint": ("POST", {TRAINEE}),
+    "sandbox.screen": ("GET", {TRAINEE}),
+    "sandbox.create_row": ("GET", {TRAINEE}),
+    "sandbox.edit_row": ("GET", {TRAINEE}),
+    "sandbox.delete_row": ("POST", {TRAINEE}),
+    "sandbox.browse": ("GET", {TRAINEE}),
+    "sandbox.tools": ("GET", {TRAINEE}),
+    "sandbox.audit": ("GET", {TRAINEE}),
+    "sandbox.attempts": ("GET", STAFF),
 }
 
 
@@ -178,6 +195,10 @@ def world(app):
     db.session.add(notification)
     db.session.commit()
     people["notification_id"] = notification.id
+    ticket = get_tickets().get("new-supplier-ndc-not-linked")
+    instance, _created = start_ticket(db.session, people[TRAINEE].id, ticket, utcnow())
+    db.session.commit()
+    people["instance_id"] = instance.id
     return people, cohort
 
 
@@ -187,7 +208,10 @@ def url_for_endpoint(app, endpoint, people, cohort) -> str:
               "module_id": "alpha", "lesson_id": "first", "attempt_id": people["attempt_id"], "position": 1,
               "blueprint_id": "mini", "bank_id": "alpha", "credit_id": people["credit_id"], "code": "7K3M-9QXR-2PWD",
               "token_id": 1, "curriculum_id": people["curriculum_id"], "assignment_id": people["assignment_id"],
-              "item_id": people["item_id"], "action": "down", "notification_id": people["notification_id"]}
+              "item_id": people["item_id"], "action": "down", "notification_id": people["notification_id"],
+              "instance_id": people["instance_id"], "ticket_id": "new-supplier-ndc-not-linked", "row_id": 1,
+              "name": {"sandbox.browse": "staff", "sandbox.create_row": "override_items",
+                       "sandbox.delete_row": "override_items"}.get(endpoint, "pockets")}
     if endpoint == "curricula.trainee_detail":
         values["user_id"] = people[TRAINEE].id
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)

@@ -19,7 +19,7 @@ FIRST_TICKETS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 24, 28}
 
 
 def test_the_first_fifteen_tickets_exist():
-    assert FIRST_TICKETS <= {t.number for t in TICKETS.tickets}
+    assert {t.number for t in TICKETS.tickets} >= FIRST_TICKETS
 
 
 def _grade(instance, ticket, user):

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from lms.db import utcnow
 from lms.extensions import db
 from lms.sandbox import services
-from lms.sandbox.ndc import gtin14_from_ndc
 from lms.sandbox.models import AuditEntry, Pocket, Product, SandboxHintReveal, SandboxInstance, SandboxSubmission
+from lms.sandbox.ndc import gtin14_from_ndc
 from tests.conftest import create_cohort, create_user, fresh, login, post_form
 
 TICKET = "new-supplier-ndc-not-linked"
