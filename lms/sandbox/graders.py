@@ -93,12 +93,12 @@ def removal(ctx: GradeContext, cabinet: str, drug: str, patient: str, allowed: b
     w = ctx.world
     decision = decide_removal(w, _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug),
                               _find(w, "sb_patient", patient), restocked=after_restock)
-    what = f"removing {w.drug_label(_find(w, 'sb_drug', drug).id)} from {cabinet} for patient {patient}"
+    what = f"the removal of {w.drug_label(_find(w, 'sb_drug', drug).id)} from {cabinet} for patient {patient}"
     if decision.allowed != allowed:
-        return _no(f"Replaying {what}: {'refused' if allowed else 'allowed'}. The cabinet says: {decision.reason}")
+        return _no(f"Replayed {what}: {'refused' if allowed else 'allowed'}. The cabinet says: {decision.reason}")
     if allowed and via and decision.via not in via:
-        return _no(f"Replaying {what}: allowed, but through the wrong path ({decision.via}): {decision.reason}")
-    return _ok(f"Replaying {what}: {'allowed' if allowed else 'refused'} ({decision.reason})")
+        return _no(f"Replayed {what}: allowed, but through the wrong path ({decision.via}): {decision.reason}")
+    return _ok(f"Replayed {what}: {'allowed' if allowed else 'refused'} ({decision.reason})")
 
 
 @check

@@ -227,3 +227,32 @@ def test_assignment_page_shows_where_trainees_are_stuck_and_a_trainee_drill_down
     assert "Completed" in detail and "100%" in detail and "35 min" in detail  # reported in the evaluation
     stranger = create_user("trainee")
     assert client.get(f"/assignments/{assignment.id}/trainees/{stranger.id}").status_code == 404
+
+
+def test_a_solved_sandbox_ticket_counts_toward_the_curriculum(app, client):
+    """A curriculum can hold a sandbox ticket; starting it is 'in progress', solving it is 'completed'."""
+    from lms.sandbox import services as sandbox
+
+    supervisor, trainee = create_user("supervisor"), create_user("trainee")
+    cohort = create_cohort("Main", supervisors=[supervisor], trainees=[trainee])
+    login(client, supervisor)
+    options = client.get(f"/curricula/{build(client, 'Probe', items=()).id}").text
+    assert "sandbox_ticket:new-supplier-ndc-not-linked" in options and "Sandbox ticket" in options
+    curriculum = build(client, items=(("module:alpha", ""), ("sandbox_ticket:new-supplier-ndc-not-linked", "")))
+    assign(client, curriculum, f"cohort:{cohort.id}")
+    trainee_client = app.test_client()
+    login(trainee_client, trainee)
+    assert "0 of 2 required items done" in trainee_client.get("/my/assignments").text
+
+    ticket = sandbox.get_tickets().get("new-supplier-ndc-not-linked")
+    instance, _ = sandbox.start_ticket(db.session, trainee.id, ticket, utcnow())
+    db.session.commit()
+    assert "In progress" in trainee_client.get("/my/assignments").text
+    sandbox.run_steps(db.session, instance, ticket, sandbox.Actor(trainee.id, trainee.name), ticket.solution,
+                      utcnow())
+    assert sandbox.submit(db.session, instance, ticket, trainee.id, utcnow()).solved
+    db.session.commit()
+    assert "1 of 2 required items done" in trainee_client.get("/my/assignments").text
+    assignment = db.session.scalars(select(Assignment)).one()
+    detail = client.get(f"/assignments/{assignment.id}/trainees/{trainee.id}").text
+    assert "Sandbox ticket 1: Ondansetron ODT will not scan" in detail and "Completed" in detail
