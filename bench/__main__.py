@@ -4,7 +4,8 @@ mark): `python -m bench` (or `make bench`)."""
 import subprocess
 import sys
 
-BENCHMARKS = ["lesson_throughput", "quiz_concurrency", "certificate_pdf", "certificates_zip", "dashboard_scale"]
+BENCHMARKS = ["lesson_throughput", "quiz_concurrency", "certificate_pdf", "certificates_zip", "dashboard_scale",
+              "sandbox_instances"]
 
 if __name__ == "__main__":
     failed = [name for name in BENCHMARKS if subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode]
