@@ -126,14 +126,43 @@ def seed_demo(session: Session, catalog: Catalog | None = None, library: Library
         _seed_quizzes(session, catalog, library, report)
         _seed_credits(session, catalog, report)
         _seed_curricula(session, catalog, library, report)
+        _seed_sandbox(session, report)
     return report
+
+
+# (email, ticket id, solve it?, hints revealed): a solved ticket, one in progress with a failed submission.
+SANDBOX_ATTEMPTS = [("trainee@demo.test", "ed-naloxone-override", True, 0),
+                    ("trainee@demo.test", "new-supplier-ndc-not-linked", False, 1),
+                    ("maria.garcia@demo.test", "cabinet-not-profiled", False, 0)]
+
+
+def _seed_sandbox(session: Session, report: SeedReport) -> None:
+    """Sandbox attempts made the way a trainee makes them: start, change through the screens' service, submit."""
+    from lms.sandbox import services as sandbox
+
+    tickets = sandbox.get_tickets()
+    for email, ticket_id, solve, hints in SANDBOX_ATTEMPTS:
+        trainee, ticket = session.scalar(select(User).where(User.email == email)), tickets.get(ticket_id)
+        if trainee is None or ticket is None or sandbox.find_instance(session, trainee.id, ticket.id):
+            continue
+        now = utcnow()
+        instance, _created = sandbox.start_ticket(session, trainee.id, ticket, now - timedelta(hours=3))
+        sandbox.submit(session, instance, ticket, trainee.id, now - timedelta(hours=2))
+        for _ in range(hints):
+            sandbox.reveal_next_hint(session, instance, ticket, now - timedelta(hours=2))
+        if solve:
+            sandbox.run_steps(session, instance, ticket, sandbox.Actor(trainee.id, trainee.name), ticket.solution,
+                              now - timedelta(hours=1))
+            sandbox.submit(session, instance, ticket, trainee.id, now - timedelta(minutes=50))
+        report.created.append(f"sandbox attempt {email} {ticket_id}")
 
 
 # (owner, name, items as kind:ref, cohort, start days ago, due in days): one on track, one overdue.
 CURRICULA = [
     ("supervisor@demo.test", "New informatics technician onboarding",
      ["module:informatics-role", "module:order-entry-verification", "module:bcma-barcodes",
-      "module:automated-dispensing-cabinets", "practice_exam:informatics-technician"], "Main Pharmacy", 14, 21),
+      "module:automated-dispensing-cabinets", "practice_exam:informatics-technician",
+      "sandbox_ticket:ed-naloxone-override", "sandbox_ticket:new-supplier-ndc-not-linked"], "Main Pharmacy", 14, 21),
     ("supervisor2@demo.test", "Telepharmacy site readiness",
      ["module:informatics-role", "module:telepharmacy-virtual-care", "module:hl7-interfaces"],
      "Satellite Pharmacy", 30, -3),
