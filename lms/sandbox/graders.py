@@ -85,10 +85,11 @@ def scan_accepted(ctx: GradeContext, scan: str, drug: str) -> Outcome:
 
 @check
 def removal(ctx: GradeContext, cabinet: str, drug: str, patient: str, allowed: bool = True,
-            via: list | None = None, after_restock: bool = False) -> Outcome:
+            via: list | None = None, after_restock: bool = False, blind_count: bool | None = None) -> Outcome:
     """Replay a cabinet removal: allowed (optionally only through ``via``: profile, override...) or refused.
 
-    ``after_restock`` replays it after the next restock run, for pockets the trainee has just loaded.
+    ``after_restock`` replays it after the next restock run, for pockets the trainee has just loaded;
+    ``blind_count`` also requires the count after the removal to be blind (or not).
     """
     w = ctx.world
     decision = decide_removal(w, _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug),
@@ -98,6 +99,9 @@ def removal(ctx: GradeContext, cabinet: str, drug: str, patient: str, allowed: b
         return _no(f"Replayed {what}: {'refused' if allowed else 'allowed'}. The cabinet says: {decision.reason}")
     if allowed and via and decision.via not in via:
         return _no(f"Replayed {what}: allowed, but through the wrong path ({decision.via}): {decision.reason}")
+    if blind_count is not None and decision.blind_count != blind_count:
+        return _no(f"Replayed {what}: the count afterwards {'shows' if blind_count else 'hides'} the expected "
+                   "quantity.")
     return _ok(f"Replayed {what}: {'allowed' if allowed else 'refused'} ({decision.reason})")
 
 

@@ -16,6 +16,11 @@ TICKETS = load_tickets(ROOT / "sandbox", load_catalog(ROOT / "content"))
 # The numbers issue 7 asks for first (DOMAIN.md): barcodes/NDCs, product status, robot, cabinets, overrides,
 # blind counts, discrepancies, tall-man lettering and recall.
 FIRST_TICKETS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 24, 28}
+REPLAYS = {"scan_accepted", "scan_refused", "removal", "restock_then_remove", "robot_restock_accepted",
+           "robot_pick_accepted"}
+# Tickets whose fault is a state of the records rather than a failing event: open discrepancies (13) and
+# look-alike names side by side (24; the removal works, it is the wrong drug that gets picked).
+STATE_ONLY = {13, 24}
 
 
 def test_the_first_fifteen_tickets_exist():
@@ -42,6 +47,9 @@ def test_fault_reproduces_fix_passes_and_symptom_fixes_are_rejected(app, ticket)
     # (a) The planted fault shows: at least one check, several of them replays through the engine, fails.
     fresh = _grade(instance, ticket, user)
     assert any(not r.passed for r in fresh if r.kind == "check"), "the fault is not planted"
+    if ticket.number not in STATE_ONLY:
+        assert any(not r.passed for r in fresh if r.kind == "check" and r.name in REPLAYS), \
+            "replaying the reported event through the engine does not show the fault"
     assert all(r.passed for r in fresh if r.kind == "reject"), "a reject rule is broken before anything was done"
 
     # (b) The worked solution, made through the maintenance screens' service, solves it.
