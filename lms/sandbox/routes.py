@@ -16,7 +16,7 @@ from lms.extensions import db
 from lms.sandbox import forms, services
 from lms.sandbox.editors import BROWSE, EDITORS
 from lms.sandbox.engine import decide_removal, resolve_scan, robot_restock
-from lms.sandbox.models import SandboxHintReveal, SandboxInstance, SandboxSubmission
+from lms.sandbox.models import SandboxHintReveal, SandboxInstance
 from lms.sandbox.schema import BY_NAME, BY_YAML
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -368,7 +368,3 @@ def attempts():
         by_user[user].append((instance, tickets.get(instance.ticket_id), hints.get(instance.id, 0)))
     return render_template("sandbox/attempts.html", by_user=dict(by_user), total=len(tickets.tickets))
 
-
-def submissions_for(instance_id: int) -> list[SandboxSubmission]:
-    return list(db.session.scalars(select(SandboxSubmission).where(SandboxSubmission.instance_id == instance_id)
-                                   .order_by(SandboxSubmission.number)))

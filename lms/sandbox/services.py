@@ -15,7 +15,7 @@ from lms.datafiles import FolderCache
 from lms.sandbox.editors import EDITORS, Editor
 from lms.sandbox.models import AuditEntry, SandboxHintReveal, SandboxInstance, SandboxSubmission
 from lms.sandbox.schema import BY_NAME, SPECS
-from lms.sandbox.tickets import CheckResult, Step, Ticket, TicketSet, grade_world, load_tickets
+from lms.sandbox.tickets import Step, Ticket, TicketSet, grade_world, load_tickets
 from lms.sandbox.world import World
 
 
@@ -285,9 +285,6 @@ def reveal_next_hint(session: Session, instance: SandboxInstance, ticket: Ticket
     session.flush()
     return shown + 1
 
-
-def check_results(results: list) -> list[CheckResult]:
-    return [CheckResult(r["name"], r["kind"], r["passed"], r["message"]) for r in results]
 
 
 # --- rehearsal: prove a ticket works end to end --------------------------------------------------------------------

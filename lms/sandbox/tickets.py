@@ -14,7 +14,7 @@ from lms.content.render import LinkContext, render_markdown
 from lms.datafiles import read_yaml
 from lms.sandbox.editors import EDITORS
 from lms.sandbox.graders import CHECKS, CheckError, GradeContext, parameters
-from lms.sandbox.schema import BY_YAML
+from lms.sandbox.schema import BY_NAME, BY_YAML, SPECS
 from lms.sandbox.seed import Dataset, RowError, build_row, convert_value, insert_row, load_seed, normalize_key
 from lms.sandbox.world import World
 
@@ -171,7 +171,7 @@ def _apply_setup(data: Dataset, ops: list, r: _Reader) -> None:
                     target = None if value is None else data.keys[refs[name].table].get(
                         normalize_key(refs[name].table, value))
                     if value is not None and target is None:
-                        raise RowError(name, f"no {BY_YAML_NAME(refs[name].table)} row has the key {value!r}")
+                        raise RowError(name, f"no {BY_NAME[refs[name].table].yaml_name} row has the key {value!r}")
                     row[refs[name].column] = target
                 elif name in columns:
                     row[name] = convert_value(spec, columns[name], value)
@@ -181,16 +181,8 @@ def _apply_setup(data: Dataset, ops: list, r: _Reader) -> None:
                 r.problem(line, f"setup: update {spec.yaml_name}: {error.field}: {error}")
 
 
-def BY_YAML_NAME(table: str) -> str:  # noqa: N802 - reads as a lookup table
-    from lms.sandbox.schema import BY_NAME
-
-    return BY_NAME[table].yaml_name
-
-
 def _delete(data: Dataset, table: str, row_id: int, r: _Reader, line: int) -> None:
     """Delete a row; a product takes its barcode links with it. Anything else that refers to it is an error."""
-    from lms.sandbox.schema import SPECS
-
     if table == "sb_product":
         data.rows["sb_barcode"] = [b for b in data.rows["sb_barcode"] if b["product_id"] != row_id]
     for spec in SPECS:
