@@ -275,44 +275,46 @@ def cabinet_profiled(ctx: GradeContext, cabinet: str) -> Outcome:
     return _ok(f"{cabinet} is profiled.")
 
 
-@check
-def on_override_list(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
+def _in_cabinet(ctx: GradeContext, cabinet: str, drug: str) -> tuple[str, list, list]:
+    """(drug label, its active pockets in the cabinet, its override entries there)."""
     w = ctx.world
     cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
-    item = next(iter(w.where("sb_override_item", cabinet_id=cab.id, drug_id=d.id)), None)
-    if item is None:
-        return _no(f"{w.drug_label(d.id)} is not on {cabinet}'s override list.")
-    if not (item.approval_reference or "").strip():
-        return _no(f"{w.drug_label(d.id)} is on {cabinet}'s override list without an approval reference.")
-    return _ok(f"{w.drug_label(d.id)} is on {cabinet}'s override list ({item.approval_reference}).")
+    pockets = [p for p in w.where("sb_pocket", cabinet_id=cab.id, drug_id=d.id) if p.active]
+    return w.drug_label(d.id), pockets, w.where("sb_override_item", cabinet_id=cab.id, drug_id=d.id)
+
+
+@check
+def on_override_list(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
+    label, _pockets, items = _in_cabinet(ctx, cabinet, drug)
+    if not items:
+        return _no(f"{label} is not on {cabinet}'s override list.")
+    if not (items[0].approval_reference or "").strip():
+        return _no(f"{label} is on {cabinet}'s override list without an approval reference.")
+    return _ok(f"{label} is on {cabinet}'s override list ({items[0].approval_reference}).")
 
 
 @check
 def not_on_override_list(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
-    w = ctx.world
-    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
-    if w.where("sb_override_item", cabinet_id=cab.id, drug_id=d.id):
-        return _no(f"{w.drug_label(d.id)} is still on {cabinet}'s override list.")
-    return _ok(f"{w.drug_label(d.id)} is not on {cabinet}'s override list.")
+    label, _pockets, items = _in_cabinet(ctx, cabinet, drug)
+    if items:
+        return _no(f"{label} is still on {cabinet}'s override list.")
+    return _ok(f"{label} is not on {cabinet}'s override list.")
 
 
 @check
 def not_stocked(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
-    w = ctx.world
-    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
-    pockets = [p for p in w.where("sb_pocket", cabinet_id=cab.id, drug_id=d.id) if p.active]
+    label, pockets, _items = _in_cabinet(ctx, cabinet, drug)
     if pockets:
-        return _no(f"{w.drug_label(d.id)} is still loaded in {cabinet} ({w.pocket_label(pockets[0])}).")
-    return _ok(f"{w.drug_label(d.id)} is not stocked in {cabinet}.")
+        return _no(f"{label} is still loaded in {cabinet} ({ctx.world.pocket_label(pockets[0])}).")
+    return _ok(f"{label} is not stocked in {cabinet}.")
 
 
 @check
 def stocked(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
-    w = ctx.world
-    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
-    if not [p for p in w.where("sb_pocket", cabinet_id=cab.id, drug_id=d.id) if p.active]:
-        return _no(f"{w.drug_label(d.id)} is no longer stocked in {cabinet}, where it is needed.")
-    return _ok(f"{w.drug_label(d.id)} is still stocked in {cabinet}.")
+    label, pockets, _items = _in_cabinet(ctx, cabinet, drug)
+    if not pockets:
+        return _no(f"{label} is no longer stocked in {cabinet}, where it is needed.")
+    return _ok(f"{label} is still stocked in {cabinet}.")
 
 
 @check
