@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.access import roles, rule, signed_in
 from lms.accounts import services as accounts
 from lms.accounts.models import CohortMember, User
+from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
 from lms.sandbox import forms, services
@@ -74,7 +75,8 @@ def home():
 def ticket(ticket_id: str):
     ticket = _ticket_or_404(ticket_id)
     instance = services.find_instance(db.session, current_user.id, ticket.id)
-    return render_template("sandbox/ticket.html", ticket=ticket, instance=instance, form=forms.ActionForm())
+    return render_template("sandbox/ticket.html", ticket=ticket, instance=instance, form=forms.ActionForm(),
+                           modules=_modules(ticket))
 
 
 @bp.route("/tickets/<ticket_id>/start", methods=["POST"])
@@ -96,9 +98,15 @@ def start(ticket_id: str):
 
 # --- the workspace -------------------------------------------------------------------------------------------------
 
+def _modules(ticket) -> list:
+    """The catalog modules a ticket links to (a link to a module that is gone is left out)."""
+    catalog = get_catalog()
+    return [m for m in (catalog.module(module_id) for module_id in ticket.modules) if m is not None]
+
+
 def _render_workspace(template: str, instance, ticket, **context):
     hints = services.revealed_hints(db.session, instance)
-    return render_template(template, instance=instance, ticket=ticket, editors=EDITORS,
+    return render_template(template, instance=instance, ticket=ticket, editors=EDITORS, modules=_modules(ticket),
                            browse=[BY_YAML[name] for name in BROWSE], hints_shown=hints,
                            action_form=forms.ActionForm(), **context)
 
