@@ -261,3 +261,15 @@ def test_supervisors_see_attempts_of_their_own_cohorts_only(app, client):
     assert "Mine Trainee" in page and "Other Trainee" not in page
     assert re.search(r"Ondansetron ODT will not scan", page)
 
+
+
+@pytest.mark.parametrize("data, message", [
+    ("0100399997041235", "check digit"),
+    ("01003999970412341730023110LK", "must be a real date written as 6 digits YYMMDD"),
+    ("x" * 201, "Field cannot be longer than 200 characters."),
+])
+def test_the_scan_tool_explains_malformed_barcode_data(client, trainee, data, message):
+    instance = start(client)
+    page = client.get(f"/sandbox/w/{instance.id}/tools", query_string={"data": data})
+    assert page.status_code == 200 and message in page.get_data(as_text=True)
+    assert count(AuditEntry, instance_id=instance.id) == 0
