@@ -154,6 +154,9 @@ MATRIX = {
     "sandbox.tools": ("GET", {TRAINEE}),
     "sandbox.audit": ("GET", {TRAINEE}),
     "sandbox.attempts": ("GET", STAFF),
+    "sandbox.attempts_csv": ("GET", STAFF),
+    # The instance belongs to the trainee of the supervisor's cohort: the other cohort's supervisor gets 404.
+    "sandbox.attempt_detail": ("GET", {SUPERVISOR, ADMIN}),
 }
 
 

@@ -5,19 +5,19 @@ from collections import defaultdict
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.access import roles, rule, signed_in
-from lms.accounts import services as accounts
-from lms.accounts.models import CohortMember, User
+from lms.accounts.models import User
 from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
+from lms.progress.routes import csv_response
 from lms.sandbox import forms, services
 from lms.sandbox.editors import BROWSE, EDITORS
 from lms.sandbox.engine import decide_removal, resolve_scan, robot_restock
-from lms.sandbox.models import SandboxHintReveal, SandboxInstance
+from lms.sandbox.models import SandboxInstance
 from lms.sandbox.schema import BY_NAME, BY_YAML
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -356,23 +356,52 @@ def audit(instance_id: int):
 
 # --- supervisors ---------------------------------------------------------------------------------------------------
 
+def _reviewer(view_args: dict) -> None:
+    instance = db.session.get(SandboxInstance, view_args["instance_id"])
+    if instance is None or not services.can_review(db.session, current_user, instance):
+        abort(404)
+
+
+attempt_reviewer = rule("supervisor of the trainee's cohort, or admin", ("supervisor", "admin"), _reviewer)
+
+
 @bp.route("/attempts")
 @roles("supervisor", "admin")
 def attempts():
     """Per trainee of the supervisor's cohorts (all trainees for admins): each ticket's attempt."""
-    members = select(CohortMember.user_id).where(CohortMember.cohort_id.in_(
-        [c.id for c in accounts.visible_cohorts(db.session, current_user)]))
-    query = (select(SandboxInstance, User).join(User, User.id == SandboxInstance.user_id)
-             .order_by(User.name, SandboxInstance.ticket_id))
-    if current_user.role != "admin":
-        query = query.where(SandboxInstance.user_id.in_(members))
-    rows = db.session.execute(query).all()
-    hints = dict(db.session.execute(select(SandboxHintReveal.instance_id, func.count())
-                                    .where(SandboxHintReveal.instance_id.in_([i.id for i, _u in rows]))
-                                    .group_by(SandboxHintReveal.instance_id)).all())
     tickets = services.get_tickets()
     by_user = defaultdict(list)
-    for instance, user in rows:
-        by_user[user].append((instance, tickets.get(instance.ticket_id), hints.get(instance.id, 0)))
+    for row in services.visible_attempts(db.session, current_user):
+        by_user[(row.user_id, row.user_name)].append((row.instance, tickets.get(row.instance.ticket_id), row.hints))
     return render_template("sandbox/attempts.html", by_user=dict(by_user), total=len(tickets.tickets))
 
+
+@bp.route("/attempts.csv")
+@roles("supervisor", "admin")
+def attempts_csv():
+    tickets = services.get_tickets()
+    rows = []
+    for row in services.visible_attempts(db.session, current_user):
+        ticket, instance = tickets.get(row.instance.ticket_id), row.instance
+        rows.append([row.user_name, row.user_email, ticket.number if ticket else "",
+                     ticket.title if ticket else f"{instance.ticket_id} (withdrawn)",
+                     instance.created_at.strftime("%Y-%m-%d %H:%M"), instance.submissions, row.hints, instance.resets,
+                     instance.solved_at.strftime("%Y-%m-%d %H:%M") if instance.solved_at else ""])
+    return csv_response("sandbox-attempts.csv", ["trainee", "email", "ticket number", "ticket", "started (UTC)",
+                                                 "submissions", "hints opened", "resets", "solved (UTC)"], rows)
+
+
+@bp.route("/attempts/<int:instance_id>")
+@attempt_reviewer
+def attempt_detail(instance_id: int):
+    """One trainee's attempt: every submission's results, the hints opened, and their changes (read only)."""
+    instance = db.session.get(SandboxInstance, instance_id)
+    ticket = services.get_tickets().get(instance.ticket_id)
+    trainee = db.session.get(User, instance.user_id)
+    world = services.instance_world(db.session, instance, utcnow())
+    changes = sorted((a for a in world.table("sb_audit").values() if a.user_id == instance.user_id),
+                     key=lambda a: a.id, reverse=True)
+    return render_template("sandbox/attempt.html", instance=instance, ticket=ticket, trainee=trainee,
+                           submissions=services.submissions(db.session, instance)[::-1],
+                           hints=services.revealed_hints(db.session, instance), changes=changes,
+                           labels={name: spec.label for name, spec in BY_NAME.items()})

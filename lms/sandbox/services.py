@@ -287,6 +287,55 @@ def reveal_next_hint(session: Session, instance: SandboxInstance, ticket: Ticket
 
 
 
+# --- supervisors ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AttemptRow:
+    instance: SandboxInstance
+    user_id: int
+    user_name: str
+    user_email: str
+    hints: int
+
+
+def visible_attempts(session: Session, viewer) -> list[AttemptRow]:
+    """Every instance of the trainees in the viewer's cohorts (all of them for admins), with hints opened.
+
+    Two queries however many trainees there are.
+    """
+    from lms.accounts.models import CohortMember, CohortSupervisor, User
+
+    query = (select(SandboxInstance, User.id, User.name, User.email).join(User, User.id == SandboxInstance.user_id)
+             .order_by(User.name, User.id, SandboxInstance.ticket_id))
+    if viewer.role != "admin":
+        supervised = select(CohortSupervisor.cohort_id).where(CohortSupervisor.user_id == viewer.id)
+        query = query.where(SandboxInstance.user_id.in_(
+            select(CohortMember.user_id).where(CohortMember.cohort_id.in_(supervised))))
+    rows = session.execute(query).all()
+    hints = dict(session.execute(select(SandboxHintReveal.instance_id, func.count())
+                                 .where(SandboxHintReveal.instance_id.in_([r[0].id for r in rows]))
+                                 .group_by(SandboxHintReveal.instance_id)).all())
+    return [AttemptRow(instance, user_id, name, email, hints.get(instance.id, 0))
+            for instance, user_id, name, email in rows]
+
+
+def can_review(session: Session, viewer, instance: SandboxInstance) -> bool:
+    """Admins, and supervisors of a cohort the instance's trainee belongs to, may review an attempt."""
+    from lms.accounts.models import CohortMember, CohortSupervisor
+
+    if viewer.role == "admin":
+        return True
+    return viewer.role == "supervisor" and session.scalar(
+        select(func.count()).select_from(CohortMember)
+        .join(CohortSupervisor, CohortSupervisor.cohort_id == CohortMember.cohort_id)
+        .where(CohortMember.user_id == instance.user_id, CohortSupervisor.user_id == viewer.id)) > 0
+
+
+def submissions(session: Session, instance: SandboxInstance) -> list[SandboxSubmission]:
+    return list(session.scalars(select(SandboxSubmission).where(SandboxSubmission.instance_id == instance.id)
+                                .order_by(SandboxSubmission.number)))
+
+
 # --- rehearsal: prove a ticket works end to end --------------------------------------------------------------------
 
 def rehearse(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> list[str]:

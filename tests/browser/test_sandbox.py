@@ -31,7 +31,7 @@ def test_trainee_solves_a_ticket_through_the_screens(page, live_server, axe_chec
     assert axe_check(page) == []
 
     # A symptom fix first: take the cabinet out of profiled mode. The removal works, the grader says no.
-    page.get_by_role("link", name="Cabinets").click()
+    page.get_by_role("link", name="Cabinets", exact=True).click()
     page.locator("tr", has_text="ED-1").get_by_role("link", name="Open").click()
     page.get_by_label("Profiled (removal needs a verified order)").uncheck()
     page.get_by_role("button", name="Save").click()
@@ -43,7 +43,7 @@ def test_trainee_solves_a_ticket_through_the_screens(page, live_server, axe_chec
     assert "not fixed yet" in results and "Making ED-1 non-profiled" in results
 
     # Undo it and make the real fix: naloxone back on ED-1's override list with its approval.
-    page.get_by_role("link", name="Cabinets").click()
+    page.get_by_role("link", name="Cabinets", exact=True).click()
     page.locator("tr", has_text="ED-1").get_by_role("link", name="Open").click()
     page.get_by_label("Profiled (removal needs a verified order)").check()
     page.get_by_role("button", name="Save").click()
@@ -75,3 +75,17 @@ def test_trainee_solves_a_ticket_through_the_screens(page, live_server, axe_chec
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.goto(f"{live_server}/sandbox/")
     assert "solved" in page.locator("tr", has_text="ED could not pull naloxone").inner_text()
+
+
+def test_supervisor_reviews_a_trainees_attempt(page, live_server, axe_check):
+    sign_in(page, live_server, "supervisor@demo.test")
+    page.wait_for_url(f"{live_server}/home")
+    page.goto(f"{live_server}/sandbox/")
+    page.get_by_role("link", name="Your trainees' attempts").click()
+    section = page.locator("section", has_text="Jordan Lee")
+    assert "1 of 15 tickets solved" in section.inner_text()
+    assert axe_check(page) == []
+    section.get_by_role("link", name="9. ED could not pull naloxone for a suspected overdose").click()
+    assert "Submission 2" in page.content() and "solved" in page.locator("h3").first.inner_text()
+    assert "P&T-2025-031" in page.locator("table").inner_text()
+    assert axe_check(page) == []
