@@ -64,7 +64,7 @@ def home():
     mine = {i.ticket_id: i for i in db.session.scalars(
         select(SandboxInstance).where(SandboxInstance.user_id == current_user.id))}
     by_category = defaultdict(list)
-    for ticket in tickets.tickets:
+    for ticket in sorted(tickets.tickets, key=lambda t: (t.difficulty, t.number)):
         by_category[ticket.category].append(ticket)
     return render_template("sandbox/home.html", by_category=dict(sorted(by_category.items())), mine=mine,
                            solved=sum(1 for i in mine.values() if i.solved_at), total=len(tickets.tickets))
