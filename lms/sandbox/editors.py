@@ -64,16 +64,17 @@ def _cabinet(w: World, r: Rec) -> str:
 
 # --- validators ----------------------------------------------------------------------------------------------------
 
-_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9.-]{1,19}$")
 
 
 def _validate_drug(w: World, v: dict, row: Rec | None) -> dict[str, str]:
     errors = {}
-    code = v.get("code", row.code if row else "")
-    if not _CODE.match(code or ""):
-        errors["code"] = "Use 2-20 capital letters, digits or hyphens (e.g. ONDA4ODT)."
-    elif any(d.code == code and (row is None or d.id != row.id) for d in w.table("sb_drug").values()):
-        errors["code"] = f"Another drug already has the code {code}."
+    if row is None:  # the item code is set once, when the drug is created
+        code = v.get("code") or ""
+        if not _CODE.match(code):
+            errors["code"] = "Use 2-20 capital letters, digits, dots or hyphens (e.g. ONDA4ODT)."
+        elif any(d.code == code for d in w.table("sb_drug").values()):
+            errors["code"] = f"Another drug already has the code {code}."
     generic = v.get("generic_name") or ""
     tall = v.get("tall_man_name") or ""
     # The tall-man form may drop the salt ("hydrALAZINE" for hydralazine hydrochloride) but not change a letter.

@@ -302,3 +302,27 @@ def test_the_scan_tool_explains_malformed_barcode_data(client, trainee, data, me
     page = client.get(f"/sandbox/w/{instance.id}/tools", query_string={"data": data})
     assert page.status_code == 200 and message in page.get_data(as_text=True)
     assert count(AuditEntry, instance_id=instance.id) == 0
+
+
+def test_every_seed_row_can_be_saved_unchanged_through_its_screen(app):
+    """The seed obeys the screens' own rules: re-saving any row as it is raises no validation error."""
+    from lms.sandbox.editors import EDITORS
+
+    user = create_user("trainee")
+    ticket = services.get_tickets().get(TICKET)
+    instance, _ = services.start_ticket(db.session, user.id, ticket, utcnow())
+    actor = services.Actor(user.id, user.name)
+    refused = []
+    for editor in EDITORS.values():
+        if not editor.update:
+            continue
+        world = services.instance_world(db.session, instance, utcnow())
+        for row in world.table(editor.table).values():
+            if editor.can_edit_row(row):
+                continue
+            try:
+                services.apply_change(db.session, instance, ticket, actor, editor.name, "update", row.id, {}, None,
+                                      utcnow())
+            except services.ChangeRejected as error:
+                refused.append(f"{editor.name} {world.key_of(editor.table, row)}: {error}")
+    assert refused == []
