@@ -41,7 +41,7 @@ class Editor:
     validate: Callable[[World, dict, Rec | None], dict[str, str]] | None = None
     derive: Callable[[World, dict, Rec | None], dict] | None = None
     search: Callable[[World, Rec], str] | None = None
-    read_only_note: str = ""
+    sort: Callable[[World, Rec], tuple] | None = None  # list order (default: as stored)
     can_edit_row: Callable[[Rec], str | None] = field(default=lambda row: None)  # a reason when the row is locked
 
 
@@ -285,7 +285,8 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
                 ("hazardous", r.hazardous), ("pediatric", r.pediatric)) if on)),
             ("Status", lambda w, r: r.formulary_status + ("" if r.active else ", inactive"))),
            create=True, validate=_validate_drug,
-           search=lambda w, r: f"{r.code} {r.generic_name} {r.tall_man_name or ''} {r.brand_name or ''}"),
+           search=lambda w, r: f"{r.code} {r.generic_name} {r.tall_man_name or ''} {r.brand_name or ''}",
+           sort=lambda w, r: (r.generic_name.casefold(), r.strength)),
     Editor("products", "sb_product", "Products and NDCs",
            "Manufacturers' packages of each drug. The 11-digit NDC and the GTIN-14 are computed from the NDC as "
            "printed.",
@@ -302,7 +303,8 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
             ("Package", lambda w, r: f"{r.package_quantity} {r.package_unit}"),
             ("Active", lambda w, r: _yes(r.active))),
            create=True, validate=_validate_product, derive=_derive_product,
-           search=lambda w, r: f"{r.ndc10} {r.ndc11} {r.labeler} {w.drug_label(r.drug_id)}"),
+           search=lambda w, r: f"{r.ndc10} {r.ndc11} {r.labeler} {w.drug_label(r.drug_id)}",
+           sort=lambda w, r: (w.drug(r.drug_id).generic_name.casefold(), r.ndc11)),
     Editor("barcodes", "sb_barcode", "Barcode links",
            "Barcodes the system accepts, each linked to the product it is printed on. Scan or paste the barcode "
            "data; GS1 DataMatrix contents are read for the GTIN.",
@@ -344,7 +346,8 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
             ("Par / min / cap", lambda w, r: f"{r.par} / {r.minimum} / {r.capacity}"),
             ("On hand", lambda w, r: str(r.on_hand)),
             ("Blind", lambda w, r: _yes(r.blind_count)), ("Active", lambda w, r: _yes(r.active))),
-           validate=_validate_pocket, derive=_derive_pocket, search=lambda w, r: f"{w.pocket_label(r)} {_drug(w, r)}"),
+           validate=_validate_pocket, derive=_derive_pocket, search=lambda w, r: f"{w.pocket_label(r)} {_drug(w, r)}",
+           sort=lambda w, r: (w.get("sb_cabinet", r.cabinet_id).name, r.drawer, r.position)),
     Editor("override_items", "sb_override_item", "Override lists",
            "Drugs a nurse may remove before pharmacist verification, per cabinet, each with its P&T approval.",
            (Field("cabinet", "Cabinet", "ref", True, ref="sb_cabinet"), Field("drug", "Drug", "ref", True,

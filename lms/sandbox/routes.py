@@ -185,6 +185,8 @@ def screen(instance_id: int, name: str):
     world = services.instance_world(db.session, instance, utcnow())
     query = (request.args.get("q") or "").strip()[:80]
     rows = list(world.table(editor.table).values())
+    if editor.sort:
+        rows.sort(key=lambda r: editor.sort(world, r))
     if query and editor.search:
         words = query.casefold().split()
         rows = [r for r in rows if all(w in editor.search(world, r).casefold() for w in words)]
