@@ -73,6 +73,7 @@ class Ticket:
     dataset: Dataset = field(repr=False, compare=False)
     version: str = ""
     path: str = ""
+    debrief_html: str = ""  # shown once the ticket is solved: why the fix works and what the wrong ones cost
 
     @property
     def difficulty_label(self) -> str:
@@ -310,7 +311,8 @@ def load_ticket(path: Path, rel: str, seed: Dataset, catalog: Catalog | None,
                   objectives, str(doc.get("reported_by", "")), render_markdown(str(doc["report"]), _NO_LINKS).html,
                   tuple(evidence), doc.get("change_control") == "required",
                   tuple(render_markdown(str(h), _NO_LINKS).html for h in doc.get("hints") or ()),
-                  checks, rejects, solution, tuple(fixes), data, version, rel)
+                  checks, rejects, solution, tuple(fixes), data, version, rel,
+                  render_markdown(str(doc.get("debrief") or ""), _NO_LINKS).html if doc.get("debrief") else "")
 
 
 def verify_fault(ticket: Ticket, now, problems: list[Problem]) -> None:

@@ -174,6 +174,7 @@ def test_submit_grade_hint_reset_loop(client, trainee):
     assert [r["passed"] for r in first.results if r["kind"] == "check"] == [False, False]
     page = client.get(f"/sandbox/w/{instance.id}").get_data(as_text=True)
     assert "Replaying the reported scan still fails" in page and "not fixed yet" in page
+    assert "Debrief" not in page, "the debrief explains the fix: it waits until the ticket is solved"
 
     post_form(client, f"/sandbox/w/{instance.id}/hint")
     post_form(client, f"/sandbox/w/{instance.id}/hint")
@@ -192,6 +193,7 @@ def test_submit_grade_hint_reset_loop(client, trainee):
     instance = fresh(instance)
     assert instance.solved_at is not None and instance.submissions == 2
     assert "solved" in client.get("/sandbox/").get_data(as_text=True)
+    assert "Debrief" in client.get(f"/sandbox/w/{instance.id}").get_data(as_text=True)
 
     post_form(client, f"/sandbox/w/{instance.id}/reset")
     instance = fresh(instance)
