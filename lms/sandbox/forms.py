@@ -10,10 +10,6 @@ from lms.sandbox.schema import BY_NAME
 from lms.sandbox.world import World
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
 def _none_or_int(value):
     if value in (None, "", "None"):
         return None

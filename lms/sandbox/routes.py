@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.access import roles, rule, signed_in
+from lms.accounts.forms import ActionForm
 from lms.accounts.models import User
 from lms.content.services import get_catalog
 from lms.db import utcnow
@@ -20,6 +21,7 @@ from lms.sandbox.engine import decide_removal, resolve_scan, robot_restock
 from lms.sandbox.models import SandboxInstance
 from lms.sandbox.schema import BY_NAME, BY_YAML
 
+# State-changing POSTs here carry only the CSRF token, which the app-wide CSRFProtect checks before any view runs.
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
 PAGE_SIZE = 50
@@ -75,7 +77,7 @@ def home():
 def ticket(ticket_id: str):
     ticket = _ticket_or_404(ticket_id)
     instance = services.find_instance(db.session, current_user.id, ticket.id)
-    return render_template("sandbox/ticket.html", ticket=ticket, instance=instance, form=forms.ActionForm(),
+    return render_template("sandbox/ticket.html", ticket=ticket, instance=instance, form=ActionForm(),
                            modules=_modules(ticket))
 
 
@@ -83,8 +85,6 @@ def ticket(ticket_id: str):
 @signed_in
 def start(ticket_id: str):
     ticket = _ticket_or_404(ticket_id)
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     try:
         instance, created = services.start_ticket(db.session, current_user.id, ticket, utcnow())
         db.session.commit()
@@ -108,7 +108,7 @@ def _render_workspace(template: str, instance, ticket, **context):
     hints = services.revealed_hints(db.session, instance)
     return render_template(template, instance=instance, ticket=ticket, editors=EDITORS, modules=_modules(ticket),
                            browse=[BY_YAML[name] for name in BROWSE], hints_shown=hints,
-                           action_form=forms.ActionForm(), **context)
+                           action_form=ActionForm(), **context)
 
 
 @bp.route("/w/<int:instance_id>")
@@ -124,8 +124,6 @@ def workspace(instance_id: int):
 @instance_owner
 def submit(instance_id: int):
     instance, ticket = _workspace(instance_id)
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     try:
         submission = services.submit(db.session, instance, ticket, current_user.id, utcnow())
         db.session.commit()
@@ -143,8 +141,6 @@ def submit(instance_id: int):
 @instance_owner
 def reset(instance_id: int):
     instance, ticket = _workspace(instance_id)
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     services.reset_instance(db.session, instance, ticket, utcnow())
     db.session.commit()
     flash("Your instance was rebuilt from the start of the ticket. Past submissions are kept.", "info")
@@ -155,8 +151,6 @@ def reset(instance_id: int):
 @instance_owner
 def hint(instance_id: int):
     instance, ticket = _workspace(instance_id)
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     try:
         services.reveal_next_hint(db.session, instance, ticket, utcnow())
         db.session.commit()
@@ -280,10 +274,6 @@ def delete_row(instance_id: int, name: str, row_id: int):
     editor = _editor_or_404(name)
     if not editor.delete:
         abort(404)
-    form = forms.editor_form(editor, services.instance_world(db.session, instance, utcnow()), creating=False,
-                             formdata=request.form)
-    if not form.validate_on_submit() and "csrf_token" in form.errors:
-        abort(400)
     try:
         services.apply_change(db.session, instance, ticket, _actor(), name, "delete", row_id, {},
                               request.form.get("change_request"), utcnow())

@@ -328,3 +328,12 @@ def test_every_seed_row_can_be_saved_unchanged_through_its_screen(app):
             except services.ChangeRejected as error:
                 refused.append(f"{editor.name} {world.key_of(editor.table, row)}: {error}")
     assert refused == []
+
+
+def test_sandbox_actions_without_a_csrf_token_are_refused(client, trainee):
+    instance = start(client)
+    for action in ("submit", "reset", "hint"):
+        assert client.post(f"/sandbox/w/{instance.id}/{action}").status_code == 400
+    assert client.post(f"/sandbox/w/{instance.id}/screens/override_items/1/delete").status_code == 400
+    assert fresh(instance).submissions == 0 and fresh(instance).resets == 0
+    assert count(SandboxHintReveal, instance_id=instance.id) == 0 and count(AuditEntry, instance_id=instance.id) == 0
