@@ -66,3 +66,22 @@ def read_yaml(path: Path, rel: str, problems: list):
         problems.append(Problem(rel, mark.line + 1 if mark else 1,
                                 f"not valid YAML: {getattr(error, 'problem', error)}", fatal=True))
     return None, None
+
+
+def section_lines(node) -> dict:
+    """For a top-level mapping: {key: (line of the key, [{"": item line, field: line, ...} per list item])}.
+
+    1-based lines, so data files whose sections are lists of mappings can name the line of each row and field.
+    """
+    out: dict = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            items = []
+            if isinstance(value, yaml.SequenceNode):
+                for item in value.value:
+                    lines = {"": item.start_mark.line + 1}
+                    if isinstance(item, yaml.MappingNode):
+                        lines.update({k.value: k.start_mark.line + 1 for k, _v in item.value})
+                    items.append(lines)
+            out[key.value] = (key.start_mark.line + 1, items)
+    return out

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from lms.content.loader import Problem
-from lms.datafiles import read_yaml
+from lms.datafiles import read_yaml, section_lines
 from lms.sandbox.ndc import NdcError, gtin14_from_ndc, parse_ndc, to_ndc11
 from lms.sandbox.schema import BY_NAME, BY_YAML, CHOICES, SPECS, TableSpec
 
@@ -235,24 +235,6 @@ def insert_row(data: Dataset, spec: TableSpec, values: dict, extra: list[dict], 
     return row_id
 
 
-def _row_lines(node) -> dict:
-    """{yaml table name: [{"": line, field: line}, ...]} from the document node."""
-    import yaml
-
-    out: dict = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            rows = []
-            if isinstance(value, yaml.SequenceNode):
-                for item in value.value:
-                    lines = {"": item.start_mark.line + 1}
-                    if isinstance(item, yaml.MappingNode):
-                        lines.update({k.value: k.start_mark.line + 1 for k, _v in item.value})
-                    rows.append(lines)
-            out[key.value] = (key.start_mark.line + 1, rows)
-    return out
-
-
 def load_seed(folder: Path, root: Path | None = None) -> tuple[Dataset, list[Problem]]:
     """Read every ``*.yaml`` in ``folder`` (name order) into one Dataset; problems name file and line."""
     problems: list[Problem] = []
@@ -268,7 +250,7 @@ def load_seed(folder: Path, root: Path | None = None) -> tuple[Dataset, list[Pro
         if not isinstance(doc, dict):
             problems.append(Problem(rel, 1, "a seed file maps table names to lists of rows"))
             continue
-        lines = _row_lines(node)
+        lines = section_lines(node)
         for table_name, rows in doc.items():
             table_line, row_lines = lines.get(table_name, (1, []))
             spec = BY_YAML.get(table_name)

@@ -7,11 +7,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from lms.content.loader import Catalog, Problem
 from lms.content.render import LinkContext, render_markdown
-from lms.datafiles import read_yaml
+from lms.datafiles import read_yaml, section_lines
 from lms.sandbox.editors import EDITORS
 from lms.sandbox.graders import CHECKS, CheckError, GradeContext, parameters
 from lms.sandbox.schema import BY_NAME, BY_YAML, SPECS
@@ -115,20 +113,15 @@ def grade_world(world: World, ticket: Ticket, user_id: int | None) -> list[Check
 class _Reader:
     def __init__(self, rel: str, node, problems: list[Problem]):
         self.rel, self.problems = rel, problems
-        self.lines = {}
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                self.lines[key.value] = key.start_mark.line + 1
-                if isinstance(value, yaml.SequenceNode):
-                    self.lines[(key.value, "items")] = [item.start_mark.line + 1 for item in value.value]
+        self.sections = section_lines(node)
         self.ok = True
 
     def line(self, key, index: int | None = None) -> int:
-        if index is not None:
-            items = self.lines.get((key, "items"), [])
-            if index < len(items):
-                return items[index]
-        return self.lines.get(key, 1)
+        """The line of a top-level field, or of item ``index`` of its list."""
+        key_line, items = self.sections.get(key, (1, []))
+        if index is not None and index < len(items):
+            return items[index][""]
+        return key_line
 
     def problem(self, line: int, message: str, blocking: bool = True) -> None:
         """Record a problem; a blocking one keeps the ticket from loading."""
