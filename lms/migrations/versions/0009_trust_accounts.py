@@ -1,0 +1,26 @@
+"""trust: membership requests, server-side sessions, sign-in failures, API token expiry
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-04 20:20:00
+
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+import lms.db  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
