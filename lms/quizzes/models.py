@@ -2,17 +2,24 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import utcnow
 from lms.extensions import db
+
+# An attempt is open until it is submitted; open_attempt() and the conditional updates use the same test.
+OPEN_ATTEMPT = text("status = 'in_progress'")
 
 
 class QuizAttempt(db.Model):
     """One sitting of a post-test, practice exam or review session. Never deleted."""
 
     __tablename__ = "quiz_attempt"
+    # At most one open attempt per trainee and quiz, whatever races to start one: parallel starts all
+    # land on the same attempt (see services.start_or_resume).
+    __table_args__ = (Index("uq_quiz_attempt_one_open", "user_id", "kind", "source_id", unique=True,
+                            sqlite_where=OPEN_ATTEMPT, postgresql_where=OPEN_ATTEMPT),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
@@ -29,6 +36,8 @@ class QuizAttempt(db.Model):
     submitted_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(12), default="in_progress", index=True)  # in_progress | submitted
     timed_out: Mapped[bool] = mapped_column(default=False)
+    # Every save touches this first, only while the attempt is open: the write that serializes it with a submit.
+    last_saved_at: Mapped[datetime | None]
     score_percent: Mapped[float | None]
     passed: Mapped[bool | None]
 

@@ -3,6 +3,7 @@ and the Leitner review queue. Functions take a session and explicit arguments; r
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,9 @@ DEADLINE_GRACE = timedelta(seconds=15)
 # Leitner boxes: days until an item in box N is due again; past the last box it is mastered.
 LEITNER_DAYS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}
 REVIEW_SESSION_ITEMS = 10
+
+
+ALREADY_SUBMITTED = "This attempt was already submitted; your answer was not saved."
 
 
 class QuizError(ValueError):
@@ -77,21 +81,45 @@ def stratified_draw(items: list[Item], count: int, objectives: list[str], rng: r
     return chosen
 
 
-def _create(session: Session, user_id: int, kind: str, source_id: str, mode: str, version: str,
-            items: list[Item], pass_mark: int, minutes: int | None, now: datetime, rng: random.Random) -> QuizAttempt:
-    attempt = QuizAttempt(
-        user_id=user_id, kind=kind, source_id=source_id, mode=mode, content_version=version,
-        item_ids=[i.id for i in items], layout={i.id: _layout(i, rng) for i in items}, pass_mark=pass_mark,
-        started_at=now, deadline_at=now + timedelta(minutes=minutes) if minutes else None, status="in_progress")
-    session.add(attempt)
-    session.flush()
-    return attempt
-
-
 def open_attempt(session: Session, user_id: int, kind: str, source_id: str) -> QuizAttempt | None:
     return session.scalar(select(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.kind == kind,
                                                     QuizAttempt.source_id == source_id,
                                                     QuizAttempt.status == "in_progress"))
+
+
+def start_or_resume(session: Session, library: Library, user_id: int, kind: str, source_id: str, now: datetime,
+                    draw: Callable[[], QuizAttempt]) -> QuizAttempt:
+    """Return the trainee's open attempt at this quiz, or the new one ``draw()`` builds.
+
+    An open attempt whose time ran out is submitted first (timed out, with the answers saved before
+    the deadline), so an expired exam never blocks the next one. The partial unique index allows
+    one open attempt per trainee and quiz: when parallel starts race, one insert wins and the others
+    fail inside their savepoint and resume the winner's attempt.
+    """
+    current = open_attempt(session, user_id, kind, source_id)
+    if current is not None and past_deadline(current, now):
+        submit_attempt(session, library, current, now, timed_out=True)
+        current = open_attempt(session, user_id, kind, source_id)  # a parallel start may have made one since
+    if current is not None:
+        return current
+    attempt = draw()
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:
+        current = open_attempt(session, user_id, kind, source_id)
+        if current is None:
+            raise
+        return current
+    return attempt
+
+
+def _new_attempt(user_id: int, kind: str, source_id: str, mode: str, version: str, items: list[Item],
+                 pass_mark: int, minutes: int | None, now: datetime, rng: random.Random) -> QuizAttempt:
+    return QuizAttempt(
+        user_id=user_id, kind=kind, source_id=source_id, mode=mode, content_version=version,
+        item_ids=[i.id for i in items], layout={i.id: _layout(i, rng) for i in items}, pass_mark=pass_mark,
+        started_at=now, deadline_at=now + timedelta(minutes=minutes) if minutes else None, status="in_progress")
 
 
 def attempts_used(session: Session, user_id: int, kind: str, source_id: str) -> int:
@@ -105,16 +133,17 @@ def start_post_test(session: Session, library: Library, user_id: int, module_id:
     bank = library.bank_for_module(module_id)
     if bank is None or not any(i.graded for i in bank.items):
         raise QuizError("This module has no post-test yet.")
-    current = open_attempt(session, user_id, "post_test", module_id)
-    if current is not None:
-        return current
-    if bank.attempt_limit and attempts_used(session, user_id, "post_test", module_id) >= bank.attempt_limit:
-        raise QuizError(f"You have used all {bank.attempt_limit} attempts at this post-test.")
-    if mode not in ("exam", "practice"):
-        raise QuizError("Choose exam or practice mode.")
-    items = stratified_draw(list(bank.items), bank.post_test_items, objectives, rng)
-    return _create(session, user_id, "post_test", module_id, mode, bank.version, items, bank.pass_mark,
-                   bank.time_limit_minutes, now, rng)
+
+    def draw() -> QuizAttempt:
+        if bank.attempt_limit and attempts_used(session, user_id, "post_test", module_id) >= bank.attempt_limit:
+            raise QuizError(f"You have used all {bank.attempt_limit} attempts at this post-test.")
+        if mode not in ("exam", "practice"):
+            raise QuizError("Choose exam or practice mode.")
+        items = stratified_draw(list(bank.items), bank.post_test_items, objectives, rng)
+        return _new_attempt(user_id, "post_test", module_id, mode, bank.version, items, bank.pass_mark,
+                            bank.time_limit_minutes, now, rng)
+
+    return start_or_resume(session, library, user_id, "post_test", module_id, now, draw)
 
 
 def start_practice_exam(session: Session, library: Library, user_id: int, blueprint_id: str, now: datetime,
@@ -123,19 +152,20 @@ def start_practice_exam(session: Session, library: Library, user_id: int, bluepr
     blueprint = library.blueprint(blueprint_id)
     if blueprint is None:
         raise QuizError("No such practice exam.")
-    current = open_attempt(session, user_id, "practice_exam", blueprint_id)
-    if current is not None:
-        return current
-    chosen: list[Item] = []
-    for domain, quota in domain_quotas(blueprint).items():
-        pool = [i for i in library.items.values() if i.graded and i.domain == domain]
-        chosen.extend(rng.sample(pool, min(quota, len(pool))))
-    if not chosen:
-        raise QuizError("The question banks have no items for this practice exam yet.")
-    rng.shuffle(chosen)
-    version = "".join(sorted(b.version for b in library.banks))[:16]
-    return _create(session, user_id, "practice_exam", blueprint_id, "exam", version, chosen, blueprint.pass_mark,
-                   blueprint.time_limit_minutes, now, rng)
+
+    def draw() -> QuizAttempt:
+        chosen: list[Item] = []
+        for domain, quota in domain_quotas(blueprint).items():
+            pool = [i for i in library.items.values() if i.graded and i.domain == domain]
+            chosen.extend(rng.sample(pool, min(quota, len(pool))))
+        if not chosen:
+            raise QuizError("The question banks have no items for this practice exam yet.")
+        rng.shuffle(chosen)
+        version = "".join(sorted(b.version for b in library.banks))[:16]
+        return _new_attempt(user_id, "practice_exam", blueprint_id, "exam", version, chosen, blueprint.pass_mark,
+                            blueprint.time_limit_minutes, now, rng)
+
+    return start_or_resume(session, library, user_id, "practice_exam", blueprint_id, now, draw)
 
 
 def due_review_items(session: Session, library: Library, user_id: int, now: datetime) -> list[str]:
@@ -145,14 +175,14 @@ def due_review_items(session: Session, library: Library, user_id: int, now: date
 
 
 def start_review(session: Session, library: Library, user_id: int, now: datetime, rng: random.Random) -> QuizAttempt:
-    current = open_attempt(session, user_id, "review", "review")
-    if current is not None:
-        return current
-    due = due_review_items(session, library, user_id, now)[:REVIEW_SESSION_ITEMS]
-    if not due:
-        raise QuizError("Nothing is due for review. Missed items come back here on a schedule.")
-    items = [library.items[i] for i in due]
-    return _create(session, user_id, "review", "review", "practice", "review", items, 0, None, now, rng)
+    def draw() -> QuizAttempt:
+        due = due_review_items(session, library, user_id, now)[:REVIEW_SESSION_ITEMS]
+        if not due:
+            raise QuizError("Nothing is due for review. Missed items come back here on a schedule.")
+        items = [library.items[i] for i in due]
+        return _new_attempt(user_id, "review", "review", "practice", "review", items, 0, None, now, rng)
+
+    return start_or_resume(session, library, user_id, "review", "review", now, draw)
 
 
 # --- answering -----------------------------------------------------------------------------
@@ -173,14 +203,25 @@ def served_item(attempt: QuizAttempt, library: Library, position: int, item_id: 
 
 def save_answer(session: Session, attempt: QuizAttempt, item: Item, response,
                 now: datetime) -> tuple[AttemptAnswer, Grade]:
-    """Grade and save (or, in exam mode, replace) the answer to one served item."""
+    """Grade and save (or, in exam mode, replace) the answer to one served item, only while the attempt is open."""
     if attempt.status != "in_progress":
-        raise QuizError("This attempt has been submitted; its answers are final.")
+        raise QuizError(ALREADY_SUBMITTED)
     if past_deadline(attempt, now):
         raise QuizError("Time is up for this attempt; answers after the deadline are not saved.")
     result = grade(item, response)  # raises ResponseError for a malformed answer: nothing saved
+    # The attempt may have been submitted since it was read. Writing to its row first, on the condition
+    # that it is still open, settles that in the database: this UPDATE takes the row lock (PostgreSQL) or
+    # the write lock (SQLite) that submit_attempt's closing UPDATE takes too, so the two run one after
+    # the other and no answer is written once the attempt is closed and scored.
+    still_open = session.execute(
+        update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
+        .values(last_saved_at=now).execution_options(synchronize_session=False)).rowcount == 1
+    if not still_open:
+        session.refresh(attempt)
+        raise QuizError(ALREADY_SUBMITTED)
     existing = session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
-                                                          AttemptAnswer.item_id == item.id))
+                                                          AttemptAnswer.item_id == item.id)
+                              .execution_options(populate_existing=True))
     if existing is not None:
         if attempt.mode == "practice":
             raise QuizError("You already answered this question in practice mode; the rationale is shown below.")
@@ -208,19 +249,26 @@ def score_attempt(attempt: QuizAttempt, library: Library, answers: dict[str, Att
 
 def submit_attempt(session: Session, library: Library, attempt: QuizAttempt, now: datetime,
                    timed_out: bool = False) -> bool:
-    """Finalise an attempt once. Returns False (and changes nothing) if it was already submitted."""
-    answers = {a.item_id: a for a in attempt.answers}
-    score = score_attempt(attempt, library, answers)
-    passed = score >= attempt.pass_mark if attempt.kind != "review" else None
-    # A conditional UPDATE makes a double submission (two clicks, two tabs) a no-op, not a second scoring.
-    changed = session.execute(
+    """Finalise an attempt once. Returns False (and changes nothing) if it was already submitted.
+
+    Close first, then score: the conditional UPDATE makes a double submission (two clicks, two tabs)
+    a no-op, and it waits for any save holding the attempt's row (see save_answer). The answers
+    are read after it, so the score is computed from exactly the answers that can ever be stored.
+    """
+    closed = session.execute(
         update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
-        .values(status="submitted", submitted_at=now, score_percent=score, passed=passed, timed_out=timed_out)
+        .values(status="submitted", submitted_at=now, timed_out=timed_out)
         .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        session.refresh(attempt)
-        return False
     session.refresh(attempt)
+    if closed != 1:
+        return False
+    answers = {a.item_id: a for a in session.scalars(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)
+        .execution_options(populate_existing=True))}
+    session.expire(attempt, ["answers"])
+    attempt.score_percent = score_attempt(attempt, library, answers)
+    attempt.passed = attempt.score_percent >= attempt.pass_mark if attempt.kind != "review" else None
+    session.flush()
     _update_review_cards(session, attempt, library, answers, now)
     return True
 
