@@ -406,4 +406,5 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
 ]}
 
 # Tables a trainee can read but not change in this release (later screens: patients, orders, interfaces, CDS).
-BROWSE = ("change_requests", "staff", "patients", "encounters", "orders", "cabinet_transactions")
+# Change requests have their own screens (raise, list, open).
+BROWSE = ("staff", "patients", "encounters", "orders", "cabinet_transactions")
