@@ -139,3 +139,34 @@ def test_lms_sandbox_check_fails_with_file_and_line(app, runner, tmp_path):
     result = runner.invoke(args=["sandbox", "check"])
     assert result.exit_code == 1
     assert f"{tmp_path}/seed/10.yaml:2: drugs: generic_name: is required" in result.output
+
+
+def test_the_rehearsal_reports_a_ticket_that_a_no_op_save_solves(app, monkeypatch):
+    """With a products screen that re-derives the 11-digit NDC on every save (the old one), ticket 3 is flagged."""
+    import dataclasses
+
+    from lms.sandbox import editors
+    from lms.sandbox.ndc import gtin14_from_ndc, parse_ndc, to_ndc11
+
+    def rederive(world, values, row):
+        ndc = parse_ndc(values["ndc10"])
+        return {**values, "ndc10": ndc.display, "ndc11": to_ndc11(ndc), "ndc_format": ndc.format,
+                "gtin14": gtin14_from_ndc(ndc)}
+
+    products = editors.EDITORS["products"]
+    monkeypatch.setitem(editors.EDITORS, "products", dataclasses.replace(
+        products, derive=rederive, validate=lambda w, v, row: {k: m for k, m in products.validate(w, v, row).items()
+                                                               if k != "ndc11"}))
+    user = create_user("trainee")
+    problems = services.rehearse(db.session, TICKETS.get("ndc11-appended-zero"), services.Actor(user.id, user.name),
+                                 utcnow())
+    assert any("open and save, unchanged, every row the fault touches" in p for p in problems), problems
+
+
+def test_the_rehearsal_reports_change_control_that_is_not_enforced(app, monkeypatch):
+    monkeypatch.setattr(services, "change_request_problem", lambda world, ticket, reference: None)
+    user = create_user("trainee")
+    problems = services.rehearse(db.session, TICKETS.get("robot-old-ndc"), services.Actor(user.id, user.name),
+                                 utcnow())
+    assert "change control: a change quoting no change request was accepted" in problems
+    assert "change control: a change quoting CR-0000-0000 was accepted" in problems
