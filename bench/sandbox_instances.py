@@ -50,7 +50,8 @@ def fill(template_id: int, ticket, users: list[int]) -> None:
     """One instance per user, copied from ``template_id`` table by table in bulk (the same rows start_ticket makes)."""
     now = utcnow()
     db.session.execute(insert(SandboxInstance), [{"user_id": u, "ticket_id": ticket.id,
-                                                  "ticket_version": ticket.version, "created_at": now} for u in users])
+                                                  "ticket_version": ticket.version, "created_at": now,
+                                                  "next_row_id": ticket.dataset.first_free_id()} for u in users])
     db.session.commit()
     low, high = db.session.execute(select(func.min(SandboxInstance.id), func.max(SandboxInstance.id))
                                    .where(SandboxInstance.user_id.in_(users))).one()

@@ -153,6 +153,9 @@ MATRIX = {
     "sandbox.browse": ("GET", {TRAINEE}),
     "sandbox.tools": ("GET", {TRAINEE}),
     "sandbox.audit": ("GET", {TRAINEE}),
+    "sandbox.change_requests": ("GET", {TRAINEE}),
+    "sandbox.raise_change_request": ("GET", {TRAINEE}),
+    "sandbox.change_request": ("GET", {TRAINEE}),
     "sandbox.attempts": ("GET", STAFF),
     "sandbox.attempts_csv": ("GET", STAFF),
     # The instance belongs to the trainee of the supervisor's cohort: the other cohort's supervisor gets 404.

@@ -86,10 +86,23 @@ def _validate_drug(w: World, v: dict, row: Rec | None) -> dict[str, str]:
     return errors
 
 
+def _ndc11_follows(v: dict, printed: str, row: Rec | None) -> bool:
+    """Whether the 11-digit NDC is to be computed: left blank, or not touched while the printed NDC changed."""
+    given = v.get("ndc11")
+    return not given or (row is not None and given == row.ndc11 and printed != row.ndc10)
+
+
 def _derive_product(w: World, v: dict, row: Rec | None) -> dict:
+    """The forms computed from the printed NDC, recomputed only when it changes or the 11-digit field is cleared.
+
+    Saving a product unchanged writes nothing: a screen must not quietly repair a stored value on a no-op save (the
+    validator refuses an 11-digit NDC that does not match the printed one, which shows the problem instead).
+    """
     ndc = parse_ndc(v["ndc10"])
-    return {**v, "ndc10": ndc.display, "ndc11": to_ndc11(ndc), "ndc_format": ndc.format,
-            "gtin14": gtin14_from_ndc(ndc)}
+    out = {**v, "ndc10": ndc.display, "ndc11": to_ndc11(ndc)}  # the validator has checked a given one equals it
+    if row is None or ndc.display != row.ndc10:
+        out.update(ndc_format=ndc.format, gtin14=gtin14_from_ndc(ndc))
+    return out
 
 
 def _validate_product(w: World, v: dict, row: Rec | None) -> dict[str, str]:
@@ -101,6 +114,14 @@ def _validate_product(w: World, v: dict, row: Rec | None) -> dict[str, str]:
                                f"{v.get('ndc10')!r} is the 11-digit billing form.")
         else:
             ndc11 = to_ndc11(ndc)
+            given = re.sub(r"[\s-]", "", v.get("ndc11") or "")
+            follows = _ndc11_follows(v, ndc.display, row)
+            if not follows and not re.fullmatch(r"\d{11}", given):
+                errors["ndc11"] = "The 11-digit NDC is 11 digits in the 5-4-2 form (e.g. 00574-4072-05)."
+            elif not follows and given != ndc11:
+                errors["ndc11"] = (f"The 11-digit NDC {given} does not match the NDC as printed ({ndc.display}): "
+                                   f"the 11-digit form pads the printed NDC's short segment with a leading zero. "
+                                   f"Correct it, or clear the field to compute it.")
             clash = next((p for p in w.table("sb_product").values()
                           if (p.ndc11 == ndc11 or p.ndc10 == ndc.display) and (row is None or p.id != row.id)), None)
             if clash:
@@ -288,10 +309,13 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
            search=lambda w, r: f"{r.code} {r.generic_name} {r.tall_man_name or ''} {r.brand_name or ''}",
            sort=lambda w, r: (r.generic_name.casefold(), r.strength)),
     Editor("products", "sb_product", "Products and NDCs",
-           "Manufacturers' packages of each drug. The 11-digit NDC and the GTIN-14 are computed from the NDC as "
-           "printed.",
+           "Manufacturers' packages of each drug. The GTIN-14 is computed from the NDC as printed, and so is the "
+           "11-digit NDC when you leave it blank.",
            (Field("drug", "Drug", "ref", True, ref="sb_drug"),
             Field("ndc10", "NDC as printed", "text", True, help="With hyphens: 4-4-2, 5-3-2 or 5-4-1."),
+            Field("ndc11", "11-digit NDC (billing)", "text",
+                  help="The 5-4-2 form claims and drug databases use. Leave it blank to compute it from the NDC as "
+                       "printed."),
             Field("labeler", "Labeler", "text", True), Field("description", "Description", "text"),
             Field("package_quantity", "Package quantity", "int", True),
             Field("package_unit", "Package unit", "text", True, help="EA, mL, VIAL, BOTTLE, CARTON..."),
@@ -382,4 +406,5 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
 ]}
 
 # Tables a trainee can read but not change in this release (later screens: patients, orders, interfaces, CDS).
-BROWSE = ("change_requests", "staff", "patients", "encounters", "orders", "cabinet_transactions")
+# Change requests have their own screens (raise, list, open).
+BROWSE = ("staff", "patients", "encounters", "orders", "cabinet_transactions")

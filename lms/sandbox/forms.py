@@ -77,8 +77,26 @@ def editor_form(editor: Editor, world: World, creating: bool, formdata=None, dat
             initial[f.column] = data[f.column]
     EditorForm.change_request = StringField(
         "Change request", validators=[Optional(), Length(max=40)],
-        description="The approved change request this change belongs to (e.g. CR-2026-0150).")
+        description="The approved change request this change belongs to (e.g. CR-2026-00512). Required when the "
+                    "system is under change control; raise one under Change requests.")
     return EditorForm(formdata=formdata, data=initial)
+
+
+class ChangeRequestForm(FlaskForm):
+    """Raise a change request; the service's simulated board decides whether it is complete enough to approve."""
+
+    title = StringField("Title", validators=[InputRequired(message="Title is required."), Length(max=200)],
+                        description="What will change, in a line.")
+    reason = TextAreaField("Reason for the change", validators=[InputRequired(message="Reason is required."),
+                                                                 Length(max=1000)],
+                           description="The problem it fixes, and who reported it.")
+    risk = TextAreaField("Risk and back-out plan", validators=[InputRequired(message="Risk is required."),
+                                                                Length(max=500)],
+                         description="What could go wrong for patients or other systems, and how you would undo it.")
+    test_plan = TextAreaField("Test plan", validators=[InputRequired(message="Test plan is required."),
+                                                        Length(max=1000)],
+                              description="How you will show the change works and broke nothing else: which scans "
+                                          "or replays you will run and what you expect.")
 
 
 class ScanForm(FlaskForm):

@@ -29,6 +29,9 @@ class SandboxInstance(db.Model):
     reset_at: Mapped[datetime | None]
     resets: Mapped[int] = mapped_column(default=0)
     submissions: Mapped[int] = mapped_column(default=0)
+    # The next local id for a row made in this instance (any table), above every seeded id. Taken with one
+    # UPDATE ... SET next_row_id = next_row_id + n RETURNING, so parallel creates never compute the same id.
+    next_row_id: Mapped[int] = mapped_column(default=1, server_default="1")
     # Set by the first passing submission and never cleared, not even by a reset: what was earned stays earned.
     solved_at: Mapped[datetime | None]
 
@@ -471,12 +474,24 @@ class VerificationQueueEntry(InstanceRow, db.Model):
 
 
 class ChangeRequest(InstanceRow, db.Model):
+    """A request for change: what and why, the risk, how it will be tested, and who approved it when.
+
+    Only an approved request may be quoted by a change; closed ones are finished work, drafts wait for the board.
+    """
+
     __tablename__ = "sb_change_request"
     constraints = (UniqueConstraint("instance_id", "reference"),)
 
     reference: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="approved")  # draft | approved | closed
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | approved | closed
+    reason: Mapped[str] = mapped_column(String(1000), default="")
+    risk: Mapped[str] = mapped_column(String(500), default="")
+    test_plan: Mapped[str] = mapped_column(String(1000), default="")
+    raised_by: Mapped[str | None] = mapped_column(String(80))
+    raised_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(80))
+    approved_at: Mapped[datetime | None]
 
 
 class AuditEntry(InstanceRow, db.Model):

@@ -108,7 +108,7 @@ def _render_workspace(template: str, instance, ticket, **context):
     hints = services.revealed_hints(db.session, instance)
     return render_template(template, instance=instance, ticket=ticket, editors=EDITORS, modules=_modules(ticket),
                            browse=[BY_YAML[name] for name in BROWSE], hints_shown=hints,
-                           action_form=ActionForm(), **context)
+                           action_form=ActionForm(), approver=services.APPROVER, **context)
 
 
 @bp.route("/w/<int:instance_id>")
@@ -307,6 +307,58 @@ def browse(instance_id: int, name: str):
         rows.append(cells)
     headers = [refs[c].field if c in refs else c for c in columns]
     return _render_workspace("sandbox/browse.html", instance, ticket, spec=spec, headers=headers, rows=rows)
+
+
+# --- change requests -----------------------------------------------------------------------------------------------
+
+@bp.route("/w/<int:instance_id>/change-requests")
+@instance_owner
+def change_requests(instance_id: int):
+    instance, ticket = _workspace(instance_id)
+    world = services.instance_world(db.session, instance, utcnow())
+    rows = sorted(world.table("sb_change_request").values(), key=lambda c: c.reference, reverse=True)
+    return _render_workspace("sandbox/change_requests.html", instance, ticket, requests=rows)
+
+
+@bp.route("/w/<int:instance_id>/change-requests/new", methods=["GET", "POST"])
+@instance_owner
+def raise_change_request(instance_id: int):
+    instance, ticket = _workspace(instance_id)
+    form = forms.ChangeRequestForm()
+    if form.validate_on_submit():
+        values = {name: form[name].data for name in ("title", "reason", "risk", "test_plan")}
+        try:
+            reference = services.raise_change_request(db.session, instance, _actor(), values, utcnow())
+            db.session.commit()
+        except services.ChangeRejected as error:
+            db.session.rollback()
+            for name, message in error.errors.items():
+                form[name].errors = [*form[name].errors, message]
+        except IntegrityError:
+            db.session.rollback()
+            form.form_errors.append("That request clashes with one saved a moment ago (a second click?). Check the "
+                                    "list of change requests.")
+        else:
+            flash(f"{reference} is approved by the {services.APPROVER}. Quote {reference} in the change request "
+                  "field of each change it covers.", "success")
+            row = services.instance_world(db.session, instance, utcnow()).by_key("sb_change_request", reference)
+            return redirect(url_for("sandbox.change_request", instance_id=instance_id, row_id=row.id))
+    return _render_workspace("sandbox/change_request_new.html", instance, ticket, form=form)
+
+
+@bp.route("/w/<int:instance_id>/change-requests/<int:row_id>")
+@instance_owner
+def change_request(instance_id: int, row_id: int):
+    instance, ticket = _workspace(instance_id)
+    world = services.instance_world(db.session, instance, utcnow())
+    row = world.get("sb_change_request", row_id)
+    if row is None:
+        abort(404)
+    changes = sorted((a for a in world.table("sb_audit").values()
+                      if a.change_request == row.reference and a.table_name != "sb_change_request"),
+                     key=lambda a: a.id)
+    return _render_workspace("sandbox/change_request.html", instance, ticket, cr=row, changes=changes,
+                             labels={name: spec.label for name, spec in BY_NAME.items()})
 
 
 # --- replay tools and audit ----------------------------------------------------------------------------------------

@@ -49,6 +49,10 @@ class Dataset:
     def next_id(self, table: str) -> int:
         return max((r["id"] for r in self.rows[table]), default=0) + 1
 
+    def first_free_id(self) -> int:
+        """The first local id above every row of every table: where an instance's own new rows start."""
+        return max((r["id"] for rows in self.rows.values() for r in rows), default=0) + 1
+
     def materialize(self, now: datetime) -> dict[str, list[dict]]:
         """Rows with relative times turned into dates and times for ``now``; the dataset itself is not changed."""
         out = {}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from lms.content.services import get_catalog
 from lms.datafiles import FolderCache
 from lms.sandbox.editors import EDITORS, Editor
-from lms.sandbox.models import AuditEntry, SandboxHintReveal, SandboxInstance, SandboxSubmission
+from lms.sandbox.models import AuditEntry, ChangeRequest, SandboxHintReveal, SandboxInstance, SandboxSubmission
 from lms.sandbox.schema import BY_NAME, SPECS
 from lms.sandbox.tickets import Step, Ticket, TicketSet, grade_world, load_tickets
 from lms.sandbox.world import World
@@ -76,7 +76,8 @@ def start_ticket(session: Session, user_id: int, ticket: Ticket, now: datetime) 
     existing = find_instance(session, user_id, ticket.id)
     if existing is not None:
         return existing, False
-    instance = SandboxInstance(user_id=user_id, ticket_id=ticket.id, ticket_version=ticket.version, created_at=now)
+    instance = SandboxInstance(user_id=user_id, ticket_id=ticket.id, ticket_version=ticket.version, created_at=now,
+                               next_row_id=ticket.dataset.first_free_id())
     session.add(instance)
     session.flush()
     _insert_dataset(session, instance.id, ticket, now)
@@ -86,13 +87,17 @@ def start_ticket(session: Session, user_id: int, ticket: Ticket, now: datetime) 
 def reset_instance(session: Session, instance: SandboxInstance, ticket: Ticket, now: datetime) -> None:
     """Throw away the trainee's changes and rebuild the instance from the current seed and ticket.
 
-    Submissions, revealed hints and a solved mark are kept: they record what happened, not the tables.
+    Submissions, revealed hints and a solved mark are kept: they record what happened, not the tables. The count
+    goes up in the database (never read-modify-write in Python), and that UPDATE comes first: it locks the instance
+    row, so parallel resets of one instance run one after another and each wipes what the previous one built.
     """
+    instances = SandboxInstance.__table__
+    session.execute(update(instances).where(instances.c.id == instance.id).values(
+        resets=instances.c.resets + 1, reset_at=now, ticket_version=ticket.version,
+        next_row_id=ticket.dataset.first_free_id()))
+    session.expire(instance, ["resets", "reset_at", "ticket_version", "next_row_id"])
     _wipe(session, instance.id)
     _insert_dataset(session, instance.id, ticket, now)
-    instance.reset_at = now
-    instance.resets += 1
-    instance.ticket_version = ticket.version
     session.flush()
 
 
@@ -106,8 +111,17 @@ def _jsonable(values: dict) -> dict:
     return {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in values.items()}
 
 
-def _next_id(session: Session, table, instance_id: int) -> int:
-    return (session.scalar(select(func.max(table.c.id)).where(table.c.instance_id == instance_id)) or 0) + 1
+def allocate_ids(session: Session, instance_id: int, count: int = 1) -> int:
+    """Take ``count`` consecutive local ids for new rows of the instance; returns the first.
+
+    One conditional UPDATE ... RETURNING: the database hands out each id once however many requests run at the same
+    time (they queue on the instance row), where max(id) + 1 gave two parallel creates the same id.
+    """
+    instances = SandboxInstance.__table__
+    last = session.execute(update(instances).where(instances.c.id == instance_id)
+                           .values(next_row_id=instances.c.next_row_id + count)
+                           .returning(instances.c.next_row_id)).scalar_one()
+    return last - count
 
 
 def _field_values(editor: Editor, values: dict, row) -> dict:
@@ -157,18 +171,16 @@ def apply_change(session: Session, instance: SandboxInstance, ticket: Ticket, ac
         raise ChangeRejected({"": locked})
     errors: dict[str, str] = {}
     change_request = (change_request or "").strip() or None
-    if change_request:
-        approved = world.where("sb_change_request", reference=change_request)
-        if not approved or approved[0].status != "approved":
-            errors["change_request"] = f"{change_request} is not an approved change request."
-    elif ticket.change_control:
-        errors["change_request"] = "This system is under change control: give the approved change request."
+    if problem := change_request_problem(world, ticket, change_request):
+        errors["change_request"] = problem
     if action == "delete":
         if errors:
             raise ChangeRejected(errors)
         before = dict(row)
+        audit_id = allocate_ids(session, instance.id)
         session.execute(delete(table).where(table.c.instance_id == instance.id, table.c.id == row.id))
-        _audit(session, instance.id, actor, editor.table, row.id, "delete", before, None, change_request, now)
+        _audit(session, instance.id, audit_id, actor, editor.table, row.id, "delete", before, None, change_request,
+               now)
         session.flush()
         return row.id
     proposed = _field_values(editor, values, row)
@@ -187,29 +199,95 @@ def apply_change(session: Session, instance: SandboxInstance, ticket: Ticket, ac
     if editor.name == "discrepancies":
         proposed.update(resolved_by=actor.name[:40], resolved_at=now)
     if action == "create":
-        new_id = _next_id(session, table, instance.id)
+        new_id = allocate_ids(session, instance.id, 2)  # the row and its audit entry
         session.execute(insert(table).values(instance_id=instance.id, id=new_id, **proposed))
-        _audit(session, instance.id, actor, editor.table, new_id, "insert", None, proposed, change_request, now)
+        _audit(session, instance.id, new_id + 1, actor, editor.table, new_id, "insert", None, proposed,
+               change_request, now)
         session.flush()
         return new_id
     changed = {k: v for k, v in proposed.items() if row.get(k) != v}
     if changed:
+        audit_id = allocate_ids(session, instance.id)  # first: the instance row is locked before any row is
         session.execute(update(table).where(table.c.instance_id == instance.id, table.c.id == row.id)
                         .values(**changed))
-        _audit(session, instance.id, actor, editor.table, row.id, "update", {k: row[k] for k in changed}, changed,
-               change_request, now)
+        _audit(session, instance.id, audit_id, actor, editor.table, row.id, "update", {k: row[k] for k in changed},
+               changed, change_request, now)
     session.flush()
     return row.id
 
 
-def _audit(session: Session, instance_id: int, actor: Actor, table: str, row_id: int, action: str,
+def _audit(session: Session, instance_id: int, audit_id: int, actor: Actor, table: str, row_id: int, action: str,
            before: dict | None, after: dict | None, change_request: str | None, now: datetime) -> None:
-    audit = AuditEntry.__table__
-    session.execute(insert(audit).values(
-        instance_id=instance_id, id=_next_id(session, audit, instance_id), at=now, user_id=actor.user_id,
+    session.execute(insert(AuditEntry.__table__).values(
+        instance_id=instance_id, id=audit_id, at=now, user_id=actor.user_id,
         actor=actor.name[:80], table_name=table, row_id=row_id, action=action,
         before=_jsonable(before) if before else None, after=_jsonable(after) if after else None,
         change_request=change_request))
+
+
+# --- change control ------------------------------------------------------------------------------------------------
+
+APPROVER = "Change Advisory Board (simulated)"
+# (field, label, fewest characters, most characters): what the board needs before it approves a request.
+REQUEST_FIELDS = (("title", "Title", 10, 200), ("reason", "Reason for the change", 20, 1000),
+                  ("risk", "Risk and back-out plan", 15, 500), ("test_plan", "Test plan", 30, 1000))
+MIN_TEST_PLAN_WORDS = 6
+
+
+def change_request_problem(world: World, ticket: Ticket, reference: str | None) -> str | None:
+    """Why a change may not quote ``reference`` (None when it may). Blank is refused where the ticket requires it."""
+    if not reference:
+        if ticket.change_control:
+            return ("This system is under change control: quote an approved change request. Raise one under "
+                    "Change requests; it is approved once it is complete.")
+        return None
+    found = world.where("sb_change_request", reference=reference)
+    if not found:
+        return f"{reference} is not an approved change request."
+    status = found[0].status
+    if status == "closed":
+        return f"{reference} is closed: its work is finished. Raise a change request for this change."
+    if status != "approved":
+        return f"{reference} is not an approved change request (it is {status})."
+    return None
+
+
+def review_change_request(values: dict) -> dict[str, str]:
+    """The simulated board's review: what is missing or too thin to approve (empty when it approves)."""
+    errors = {}
+    for name, label, fewest, most in REQUEST_FIELDS:
+        text = (values.get(name) or "").strip()
+        if not text:
+            errors[name] = f"{label} is required."
+        elif len(text) < fewest:
+            errors[name] = f"{label}: write at least {fewest} characters."
+        elif len(text) > most:
+            errors[name] = f"{label} can be at most {most} characters."
+    plan = (values.get("test_plan") or "").split()
+    if "test_plan" not in errors and len(plan) < MIN_TEST_PLAN_WORDS:
+        errors["test_plan"] = ("Say how you will show the change works and broke nothing else (for example, which "
+                               "scan or replay you will run and what you expect to see).")
+    return errors
+
+
+def raise_change_request(session: Session, instance: SandboxInstance, actor: Actor, values: dict,
+                         now: datetime) -> str:
+    """Submit a change request; the simulated board approves it at once when it is complete. Returns its reference.
+
+    Raises ChangeRejected (nothing saved) naming each field the board would send back.
+    """
+    errors = review_change_request(values)
+    if errors:
+        raise ChangeRejected(errors)
+    row_id = allocate_ids(session, instance.id, 2)  # the request and its audit entry
+    reference = f"CR-{now:%Y}-{row_id:05d}"  # five digits: never one of the seed's four-digit references
+    row = {name: values[name].strip() for name, *_rest in REQUEST_FIELDS}
+    row.update(reference=reference, status="approved", raised_by=actor.name[:80], raised_at=now,
+               approved_by=APPROVER, approved_at=now)
+    session.execute(insert(ChangeRequest.__table__).values(instance_id=instance.id, id=row_id, **row))
+    _audit(session, instance.id, row_id + 1, actor, "sb_change_request", row_id, "insert", None, row, reference, now)
+    session.flush()
+    return reference
 
 
 def resolve_step(world: World, step: Step) -> tuple[int | None, dict]:
@@ -338,20 +416,71 @@ def submissions(session: Session, instance: SandboxInstance) -> list[SandboxSubm
 
 # --- rehearsal: prove a ticket works end to end --------------------------------------------------------------------
 
+REHEARSAL_REQUEST = {
+    "title": "Rehearsal: the ticket's worked solution",
+    "reason": "Play the worked solution through the maintenance screens before a trainee meets the ticket.",
+    "risk": "Low: a scratch copy of the mock system; a reset restores it.",
+    "test_plan": "Grade the copy after the change: every check passes and no reject rule is broken.",
+}
+
+
+def rehearsal_request(session: Session, instance: SandboxInstance, ticket: Ticket, actor: Actor,
+                      now: datetime) -> str | None:
+    """Raise (and so have approved) the change request a change-controlled ticket's changes quote; None otherwise."""
+    if not ticket.change_control:
+        return None
+    return raise_change_request(session, instance, actor, REHEARSAL_REQUEST, now)
+
+
+def save_fault_rows_unchanged(session: Session, instance: SandboxInstance, ticket: Ticket, actor: Actor,
+                              now: datetime, change_request: str | None) -> list[str]:
+    """The symptom fix every ticket must survive: open each row the planted fault touches and press Save unchanged.
+
+    Goes through apply_change with the row's own values, as the screen's form posts them. Returns the refusals
+    (a screen that refuses to save an inconsistent row shows the problem, which is fine).
+    """
+    refusals = []
+    for table, row_id in ticket.fault_rows:
+        editor = next((e for e in EDITORS.values() if e.table == table and e.update), None)
+        row = instance_world(session, instance, now).get(table, row_id) if editor else None
+        if row is None or editor.can_edit_row(row):
+            continue
+        values = {f.column: row[f.column] for f in editor.fields if not f.on_create_only}
+        try:
+            apply_change(session, instance, ticket, actor, editor.name, "update", row_id, values, change_request, now)
+        except ChangeRejected as error:
+            refusals.append(str(error))
+    return refusals
+
+
 def rehearse(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> list[str]:
     """Play a ticket through: the fault shows, the worked solution solves it, each symptom fix is caught.
 
-    Uses a real instance and the same change service as the screens. Returns problems (empty when all is well).
+    Also, on every ticket: saving the rows the fault touches unchanged does not solve it, and under change control
+    a change quoting no request, or one that is not approved, is refused. Uses a real instance and the same change
+    service as the screens. Returns problems (empty when all is well).
     """
     problems = []
     instance, _created = start_ticket(session, actor.user_id, ticket, now)
     reset_instance(session, instance, ticket, now)
     if all(r.passed for r in grade_world(instance_world(session, instance, now), ticket, actor.user_id)):
         problems.append("the fresh instance already passes every check")
-    cr = "CR-REHEARSAL" if ticket.change_control else None
+    if ticket.change_control and ticket.solution:
+        world = instance_world(session, instance, now)
+        unapproved = [None, "CR-0000-0000"] + [c.reference for c in world.table("sb_change_request").values()
+                                               if c.status != "approved"][:1]
+        for quoted in unapproved:
+            try:
+                run_steps(session, instance, ticket, actor, ticket.solution[:1], now, quoted)
+            except ChangeRejected as error:
+                if "change_request" not in error.errors:
+                    problems.append(f"change control: quoting {quoted or 'no change request'} was refused, but "
+                                    f"not for the change request: {error}")
+            else:
+                problems.append(f"change control: a change quoting {quoted or 'no change request'} was accepted")
+                reset_instance(session, instance, ticket, now)
     try:
-        if cr:
-            _add_change_request(session, instance.id, cr, now)
+        cr = rehearsal_request(session, instance, ticket, actor, now)
         run_steps(session, instance, ticket, actor, ticket.solution, now, cr)
     except ChangeRejected as error:
         problems.append(f"solution: a step was refused: {error}")
@@ -362,8 +491,7 @@ def rehearse(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> l
     for fix in ticket.symptom_fixes:
         reset_instance(session, instance, ticket, now)
         try:
-            if cr:
-                _add_change_request(session, instance.id, cr, now)
+            cr = rehearsal_request(session, instance, ticket, actor, now)
             run_steps(session, instance, ticket, actor, fix.steps, now, cr)
         except ChangeRejected as error:
             if fix.caught_by != "screen" or fix.refusal.casefold() not in str(error).casefold():
@@ -376,12 +504,10 @@ def rehearse(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> l
         caught = [r for r in results if r.kind == "reject" and r.name == fix.caught_by and not r.passed]
         if not caught:
             problems.append(f"symptom fix {fix.name!r} is not caught by reject rule {fix.caught_by!r}")
+    reset_instance(session, instance, ticket, now)
+    save_fault_rows_unchanged(session, instance, ticket, actor, now,
+                              rehearsal_request(session, instance, ticket, actor, now))
+    if all(r.passed for r in grade_world(instance_world(session, instance, now), ticket, actor.user_id)):
+        problems.append("symptom fix 'open and save, unchanged, every row the fault touches' solves the ticket: "
+                        "plant the fault where the trainee has to find and change it")
     return problems
-
-
-def _add_change_request(session: Session, instance_id: int, reference: str, now: datetime) -> None:
-    table = BY_NAME["sb_change_request"].table
-    if not session.scalar(select(table.c.id).where(table.c.instance_id == instance_id,
-                                                   table.c.reference == reference)):
-        session.execute(insert(table).values(instance_id=instance_id, id=_next_id(session, table, instance_id),
-                                             reference=reference, title="Rehearsal", status="approved"))

@@ -72,6 +72,7 @@ class Ticket:
     version: str = ""
     path: str = ""
     debrief_html: str = ""  # shown once the ticket is solved: why the fix works and what the wrong ones cost
+    fault_rows: tuple[tuple[str, int], ...] = ()  # (table, row id) of every row the setup updates or inserts
 
     @property
     def difficulty_label(self) -> str:
@@ -129,8 +130,9 @@ class _Reader:
         self.ok = self.ok and not blocking
 
 
-def _apply_setup(data: Dataset, ops: list, r: _Reader) -> None:
-    """Plant the fault: update, delete or insert seed rows (keys as in the seed)."""
+def _apply_setup(data: Dataset, ops: list, r: _Reader) -> list[tuple[str, int]]:
+    """Plant the fault: update, delete or insert seed rows (keys as in the seed). Returns the rows it touched."""
+    touched: list[tuple[str, int]] = []
     for index, op in enumerate(ops):
         line = r.line("setup", index)
         if not isinstance(op, dict):
@@ -147,7 +149,7 @@ def _apply_setup(data: Dataset, ops: list, r: _Reader) -> None:
             except RowError as error:
                 r.problem(line, f"setup: insert {spec.yaml_name}: {error.field}: {error}")
                 continue
-            insert_row(data, spec, values, extra, (r.rel, line))
+            touched.append((spec.name, insert_row(data, spec, values, extra, (r.rel, line))))
             continue
         row_id = data.keys[spec.name].get(normalize_key(spec.name, str(op.get("key", ""))))
         if row_id is None:
@@ -157,6 +159,7 @@ def _apply_setup(data: Dataset, ops: list, r: _Reader) -> None:
             _delete(data, spec.name, row_id, r, line)
             continue
         row = data.row(spec.name, row_id)
+        touched.append((spec.name, row_id))
         columns = {c.name: c for c in spec.columns}
         refs = {ref.field: ref for ref in spec.references.values()}
         for name, value in (op.get("set") or {}).items():
@@ -173,6 +176,27 @@ def _apply_setup(data: Dataset, ops: list, r: _Reader) -> None:
                     raise RowError(name, "unknown field")
             except RowError as error:
                 r.problem(line, f"setup: update {spec.yaml_name}: {error.field}: {error}")
+    return list(dict.fromkeys(touched))
+
+
+CHANGE_CONTROL = ("required", "not_required")
+
+
+def _change_control(doc: dict, r: _Reader) -> bool:
+    """Intermediate and advanced tickets run under change control unless their debrief says why not."""
+    value = doc.get("change_control")
+    line = r.line("change_control")
+    if value is not None and value not in CHANGE_CONTROL:
+        r.problem(line, f"change_control: {value!r} must be required or not_required")
+        return False
+    if doc.get("difficulty") in (2, 3) and value != "required":
+        if value != "not_required":
+            r.problem(line, "change_control: intermediate and advanced tickets require change control; write "
+                            "'change_control: required', or 'not_required' with the reason in the debrief")
+        elif "change control" not in str(doc.get("debrief") or "").casefold():
+            r.problem(r.line("debrief"), "debrief: this ticket runs without change control (change_control: "
+                                         "not_required); say why in the debrief (mention 'change control')")
+    return value == "required"
 
 
 def _delete(data: Dataset, table: str, row_id: int, r: _Reader, line: int) -> None:
@@ -274,7 +298,8 @@ def load_ticket(path: Path, rel: str, seed: Dataset, catalog: Catalog | None,
                 r.problem(r.line("objectives"), f"objectives: {objective!r} is not a module-id/objective-id of the "
                                                 "catalog (e.g. bcma-barcodes/o6)", blocking=False)
     data = seed.copy()
-    _apply_setup(data, doc.get("setup") or [], r)
+    fault_rows = _apply_setup(data, doc.get("setup") or [], r)
+    change_control = _change_control(doc, r)
     checks = _checks(doc.get("checks"), "checks", r, rejects=False)
     rejects = _checks(doc.get("rejects"), "rejects", r, rejects=True)
     solution = _steps(doc.get("solution"), "solution", r)
@@ -302,10 +327,11 @@ def load_ticket(path: Path, rel: str, seed: Dataset, catalog: Catalog | None,
     version = hashlib.sha256(path.read_bytes() + seed.digest.encode()).hexdigest()[:16]
     return Ticket(ticket_id, doc["number"], str(doc["title"]), str(doc["category"]), doc["difficulty"], modules,
                   objectives, str(doc.get("reported_by", "")), render_markdown(str(doc["report"]), _NO_LINKS).html,
-                  tuple(evidence), doc.get("change_control") == "required",
+                  tuple(evidence), change_control,
                   tuple(render_markdown(str(h), _NO_LINKS).html for h in doc.get("hints") or ()),
                   checks, rejects, solution, tuple(fixes), data, version, rel,
-                  render_markdown(str(doc.get("debrief") or ""), _NO_LINKS).html if doc.get("debrief") else "")
+                  render_markdown(str(doc.get("debrief") or ""), _NO_LINKS).html if doc.get("debrief") else "",
+                  tuple(fault_rows))
 
 
 def verify_fault(ticket: Ticket, now, problems: list[Problem]) -> None:

@@ -89,3 +89,37 @@ def test_supervisor_reviews_a_trainees_attempt(page, live_server, axe_check):
     assert "Submission 2" in page.content() and "solved" in page.locator("h3").first.inner_text()
     assert "P&T-2025-031" in page.locator("table").inner_text()
     assert axe_check(page) == []
+
+
+def test_trainee_raises_a_change_request_and_quotes_it_under_change_control(page, live_server, axe_check):
+    sign_in(page, live_server, "dmitri.volkov@demo.test")
+    page.wait_for_url(f"{live_server}/home")
+    page.goto(f"{live_server}/sandbox/")
+    page.get_by_role("link", name="Robot restock refused after the pantoprazole supplier change").click()
+    page.get_by_role("button", name="Start this ticket").click()
+
+    # Under change control a save without a change request is refused, with the reason on the field.
+    page.get_by_role("link", name="Robot item master").click()
+    page.locator("tr", has_text="R-021").get_by_role("link", name="Open").click()
+    page.get_by_role("button", name="Save").click()
+    assert "under change control" in page.locator(".form-summary").first.inner_text()
+
+    page.get_by_role("navigation", name="Pharmacy system screens").get_by_role("link", name="Change requests").click()
+    assert "CR-2026-0155" in page.locator("table").inner_text()
+    assert axe_check(page) == []
+    page.get_by_role("link", name="Raise a change request").click()
+    page.get_by_label("Title").fill("Relink the pantoprazole robot cell")
+    page.get_by_label("Reason for the change").fill("The robot refuses the new supplier's bottles.")
+    page.get_by_label("Risk and back-out plan").fill("Low: one cell; restore the old link from the audit trail.")
+    page.get_by_label("Test plan").fill("Replay a restock with a new bottle and a pick from the cell; both accepted.")
+    assert axe_check(page) == []
+    page.get_by_role("button", name="Submit for approval").click()
+    assert "Change Advisory Board (simulated)" in page.locator(".flashes").inner_text()
+    assert axe_check(page) == []
+    reference = page.locator("h1").inner_text().split(":")[0]
+
+    page.get_by_role("link", name="Robot item master").click()
+    page.locator("tr", has_text="R-021").get_by_role("link", name="Open").click()
+    page.get_by_label("Change request", exact=True).fill(reference)
+    page.get_by_role("button", name="Save").click()
+    assert "Saved and recorded in the audit trail." in page.locator(".flashes").inner_text()

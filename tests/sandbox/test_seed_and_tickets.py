@@ -203,6 +203,9 @@ def test_a_valid_ticket_loads_with_its_fault_planted(tmp_path):
     (("caught_by: drug-kept", "caught_by: nothing"), "symptom_fixes: each needs a name"),
     (("set: {profiled: false}", "set: {profiled: true}"), "every check already passes"),
     (("difficulty: 1", "difficulty: 7"), "difficulty: must be 1"),
+    (("difficulty: 1", "difficulty: 2"), "intermediate and advanced tickets require change control"),
+    (("difficulty: 1", "difficulty: 3\nchange_control: not_required"), "say why in the debrief"),
+    (("difficulty: 1", "difficulty: 1\nchange_control: sometimes"), "must be required or not_required"),
 ])
 def test_ticket_mistakes_are_reported_with_file_and_line(tmp_path, change, message):
     old, new = change
@@ -210,6 +213,17 @@ def test_ticket_mistakes_are_reported_with_file_and_line(tmp_path, change, messa
     tickets = _tickets(tmp_path, TICKET.replace(old, new))
     assert any(message in p.message and p.path == "scenarios/tiny.yaml" and p.line > 0 for p in tickets.problems), \
         [str(p) for p in tickets.problems]
+
+
+@pytest.mark.parametrize("change", [
+    ("difficulty: 1", "difficulty: 2\nchange_control: required"),
+    ("difficulty: 1", "difficulty: 2\nchange_control: not_required\n"
+                      "debrief: Runs without change control because it is a daily workflow, not a build."),
+])
+def test_an_intermediate_ticket_declares_change_control_or_says_why_not(tmp_path, change):
+    tickets = _tickets(tmp_path, TICKET.replace(*change))
+    assert tickets.problems == ()
+    assert tickets.get("tiny").change_control is ("not_required" not in change[1])
 
 
 def test_ticket_id_must_match_its_file_name(tmp_path):

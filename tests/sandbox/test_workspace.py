@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from lms.db import utcnow
 from lms.extensions import db
 from lms.sandbox import services
-from lms.sandbox.models import AuditEntry, Pocket, Product, SandboxHintReveal, SandboxInstance, SandboxSubmission
+from lms.sandbox.models import (
+    AuditEntry,
+    ChangeRequest,
+    Pocket,
+    Product,
+    SandboxHintReveal,
+    SandboxInstance,
+    SandboxSubmission,
+)
 from lms.sandbox.ndc import gtin14_from_ndc
 from tests.conftest import create_cohort, create_user, fresh, login, post_form
 
@@ -17,8 +25,8 @@ TICKET = "new-supplier-ndc-not-linked"
 SCAN = "0100399997041234" "17300630" "10LK4471" "\x1d" "21SN8850213"
 
 
-def start(client) -> SandboxInstance:
-    response = post_form(client, f"/sandbox/tickets/{TICKET}/start")
+def start(client, ticket_id: str = TICKET) -> SandboxInstance:
+    response = post_form(client, f"/sandbox/tickets/{ticket_id}/start")
     assert response.status_code == 302
     return db.session.get(SandboxInstance, int(response.location.rsplit("/", 1)[1]))
 
@@ -63,6 +71,44 @@ def test_the_scan_tool_explains_why_the_reported_barcode_fails(client, trainee):
     assert "00399997041234" in page and "2030-06-30" in page and "LK4471" in page
 
 
+REQUEST = {"title": "Set ED-1 par levels from usage", "reason": "Nursing reports stock-outs in ED-1 every night.",
+           "risk": "Low: pocket settings only; restore the old par from the audit trail.",
+           "test_plan": "Replay a restock and a removal for each pocket and check both are accepted."}
+
+
+def raise_request(client, instance, **overrides) -> str:
+    """Raise a change request through its screen; returns the approved reference."""
+    response = post_form(client, f"/sandbox/w/{instance.id}/change-requests/new", {**REQUEST, **overrides})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.location).get_data(as_text=True)
+    return re.search(r"<h1>(CR-\d{4}-\d{5}):", page).group(1)
+
+
+def stored(instance, table: str, key: str):
+    """A row of the instance as the database holds it now."""
+    db.session.expire_all()
+    return services.instance_world(db.session, instance, utcnow()).by_key(table, key)
+
+
+def form_of(row, editor_name: str, **overrides) -> dict:
+    """What the edit page posts when Save is pressed without touching anything."""
+    from lms.sandbox.editors import EDITORS
+
+    data = {}
+    for f in EDITORS[editor_name].fields:
+        if f.on_create_only:
+            continue
+        value = row[f.column]
+        if f.kind == "bool":
+            if value:
+                data[f.column] = "y"
+        else:
+            data[f.column] = "None" if value is None and f.kind in ("ref", "choice") else \
+                ("" if value is None else str(value))
+    data.update(overrides)
+    return data
+
+
 def _product_form(**overrides):
     world_drug = overrides.pop("drug")
     data = {"drug_id": world_drug, "ndc10": "99997-0412-3", "labeler": "Larkspur Pharmaceuticals",
@@ -98,20 +144,22 @@ def test_bad_product_input_names_the_problem_and_saves_nothing(client, trainee, 
 
 def test_a_good_change_is_saved_and_audited_with_before_and_after(client, trainee):
     instance = start(client)
+    reference = raise_request(client, instance)
     world = services.instance_world(db.session, instance, utcnow())
     pocket = next(p for p in world.table("sb_pocket").values() if p.drug_id and not world.drug(p.drug_id).dea_schedule)
     response = post_form(client, f"/sandbox/w/{instance.id}/screens/pockets/{pocket.id}",
                          {"drug_id": str(pocket.drug_id), "par": str(pocket.par + 2), "minimum": str(pocket.minimum),
                           "capacity": str(max(pocket.capacity, pocket.par + 2)), "active": "y",
                           "lidded": "y" if pocket.lidded else "", "blind_count": "y" if pocket.blind_count else "",
-                          "change_request": "CR-2026-0150"})
+                          "change_request": reference})
     assert response.status_code == 302
-    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance.id)).one()
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance.id,
+                                                        AuditEntry.table_name == "sb_pocket")).one()
     assert (audit.user_id, audit.table_name, audit.row_id, audit.action) == (trainee.id, "sb_pocket", pocket.id,
                                                                              "update")
     assert audit.before["par"] == pocket.par and audit.after["par"] == pocket.par + 2
-    assert audit.change_request == "CR-2026-0150"
-    assert "CR-2026-0150" in client.get(f"/sandbox/w/{instance.id}/audit").get_data(as_text=True)
+    assert audit.change_request == reference
+    assert reference in client.get(f"/sandbox/w/{instance.id}/audit").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("values, message", [
@@ -161,8 +209,13 @@ def test_change_control_requires_an_approved_change_request(app, trainee, client
         services.apply_change(db.session, instance, ticket, actor, "cabinets", "update", cabinet.id,
                               {"downtime_mode": True}, None, utcnow())
     assert "under change control" in refused.value.errors["change_request"]
+    with pytest.raises(services.ChangeRejected) as refused:
+        services.apply_change(db.session, instance, ticket, actor, "cabinets", "update", cabinet.id,
+                              {"downtime_mode": True}, "CR-2026-0150", utcnow())
+    assert refused.value.errors["change_request"].startswith("CR-2026-0150 is closed")
+    reference = services.raise_change_request(db.session, instance, actor, REQUEST, utcnow())
     services.apply_change(db.session, instance, ticket, actor, "cabinets", "update", cabinet.id,
-                          {"downtime_mode": True}, "CR-2026-0150", utcnow())
+                          {"downtime_mode": True}, reference, utcnow())
     assert services.instance_world(db.session, instance, utcnow()).get("sb_cabinet", cabinet.id).downtime_mode
 
 
@@ -337,3 +390,72 @@ def test_sandbox_actions_without_a_csrf_token_are_refused(client, trainee):
     assert client.post(f"/sandbox/w/{instance.id}/screens/override_items/1/delete").status_code == 400
     assert fresh(instance).submissions == 0 and fresh(instance).resets == 0
     assert count(SandboxHintReveal, instance_id=instance.id) == 0 and count(AuditEntry, instance_id=instance.id) == 0
+
+
+def test_raising_a_change_request_gets_it_approved_and_a_change_quotes_it(client, trainee):
+    """Ticket 6 runs under change control: raise a request, see the simulated board approve it, quote it."""
+    instance = start(client, "robot-old-ndc")
+    world = services.instance_world(db.session, instance, utcnow())
+    cell = world.by_key("sb_robot_item", "R-021")
+    new_product = world.by_key("sb_product", "9999-3150-30")
+    relink = form_of(cell, "robot_items", product_id=str(new_product.id), expected_barcode="00399993150305")
+    url = f"/sandbox/w/{instance.id}/screens/robot_items/{cell.id}"
+
+    refused = post_form(client, url, {**relink, "change_request": ""})
+    assert refused.status_code == 200 and "under change control" in refused.get_data(as_text=True)
+
+    incomplete = post_form(client, f"/sandbox/w/{instance.id}/change-requests/new", {**REQUEST, "test_plan": "ok"})
+    assert incomplete.status_code == 200 and "Test plan: write at least 30 characters" in incomplete.get_data(
+        as_text=True)
+    assert count(ChangeRequest, instance_id=instance.id, status="approved") == 0
+
+    reference = raise_request(client, instance)
+    request_row = services.instance_world(db.session, instance, utcnow()).by_key("sb_change_request", reference)
+    assert (request_row.status, request_row.approved_by) == ("approved", services.APPROVER)
+    assert request_row.raised_by == trainee.name and request_row.approved_at is not None
+    assert request_row.test_plan == REQUEST["test_plan"]
+    listing = client.get(f"/sandbox/w/{instance.id}/change-requests").get_data(as_text=True)
+    assert reference in listing and "CR-2026-0155" in listing
+
+    assert post_form(client, url, {**relink, "change_request": reference}).status_code == 302
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance.id,
+                                                        AuditEntry.table_name == "sb_robot_item")).one()
+    assert audit.change_request == reference
+    detail = client.get(f"/sandbox/w/{instance.id}/change-requests/{request_row.id}").get_data(as_text=True)
+    assert "Robot item master #" in detail and services.APPROVER in detail
+    post_form(client, f"/sandbox/w/{instance.id}/submit")
+    assert fresh(instance).solved_at is not None
+
+
+def test_a_blank_change_request_is_refused_where_the_ticket_requires_change_control(client, trainee):
+    """Ticket 3 requires change control: a correct fix without a change request is refused and saves nothing."""
+    instance = start(client, "ndc11-appended-zero")
+    product = services.instance_world(db.session, instance, utcnow()).by_key("sb_product", "99997-3410-1")
+    response = post_form(client, f"/sandbox/w/{instance.id}/screens/products/{product.id}",
+                         form_of(product, "products", ndc11="99997341001", change_request=""))
+    assert response.status_code == 200
+    assert "This system is under change control: quote an approved change request" in response.get_data(as_text=True)
+    assert stored(instance, "sb_product", "99997-3410-1").ndc11 == "99997341010"
+    assert count(AuditEntry, instance_id=instance.id) == 0
+
+
+def test_saving_the_ticket_3_product_unchanged_shows_the_fault_and_does_not_solve_it(client, trainee):
+    """A no-op save must not quietly re-derive the stored 11-digit NDC: the screen shows the mismatch instead."""
+    instance = start(client, "ndc11-appended-zero")
+    reference = raise_request(client, instance)
+    product = services.instance_world(db.session, instance, utcnow()).by_key("sb_product", "99997-3410-1")
+    url = f"/sandbox/w/{instance.id}/screens/products/{product.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="99997341010"' in page, "the edit screen shows the stored 11-digit NDC"
+    response = post_form(client, url, form_of(product, "products", change_request=reference))
+    assert response.status_code == 200
+    assert "does not match the NDC as printed (99997-3410-1)" in response.get_data(as_text=True)
+    assert stored(instance, "sb_product", "99997-3410-1").ndc11 == "99997341010"
+    post_form(client, f"/sandbox/w/{instance.id}/submit")
+    assert fresh(instance).solved_at is None
+
+    fixed = post_form(client, url, form_of(product, "products", ndc11="99997-3410-01", change_request=reference))
+    assert fixed.status_code == 302
+    assert stored(instance, "sb_product", "99997-3410-1").ndc11 == "99997341001"
+    post_form(client, f"/sandbox/w/{instance.id}/submit")
+    assert fresh(instance).solved_at is not None
