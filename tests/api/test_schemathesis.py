@@ -1,0 +1,65 @@
+"""Schemathesis against /api/v1/openapi.json on a served test app: the API does what its document says."""
+
+import threading
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from werkzeug.serving import make_server
+
+from lms.accounts.services import Actor
+from lms.api.openapi import openapi_document
+from lms.api.services import create_token
+from lms.certificates.services import revoke
+from lms.db import utcnow
+from lms.extensions import db
+from lms.progress.models import Credit
+from tests.conftest import TEST_DATABASE_URL, create_cohort, create_user, login, make_app, reset_database
+from tests.progress.test_completion import complete
+
+
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory):
+    """A served app where a supervisor (with a token) has a cohort, credits of their own and of trainees."""
+    tmp = tmp_path_factory.mktemp("api")
+    app = make_app(tmp, SQLALCHEMY_DATABASE_URI=TEST_DATABASE_URL or f"sqlite:///{tmp / 'api.sqlite3'}",
+                   SERVER_NAME=None, TESTING=False)
+    reset_database(app)
+    with app.app_context():
+        supervisor, admin = create_user("supervisor"), create_user("admin")
+        trainees = [create_user("trainee"), create_user("trainee")]
+        create_cohort("Main", supervisors=[supervisor], trainees=trainees)
+        create_cohort("Someone else's", supervisors=[create_user("supervisor")], trainees=[create_user("trainee")])
+        for user in (supervisor, *trainees):
+            client = app.test_client()
+            login(client, user)
+            complete(client)
+        credit = db.session.query(Credit).filter_by(user_id=trainees[1].id).one()
+        revoke(db.session, Actor(admin.id), credit, "Issued in error during testing", utcnow())
+        _token, secret = create_token(db.session, Actor(supervisor.id), supervisor.id, "schemathesis", utcnow())
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    assert requests.get(f"{url}/api/v1/openapi.json", timeout=10).json() == openapi_document(url)
+    yield url, secret
+    server.shutdown()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+# The document the API serves (the fixture checks that it is this one), loaded eagerly so that pytest
+# reports each operation; the requests go to the served app through base_url.
+schema = schemathesis.openapi.from_dict(openapi_document("http://127.0.0.1"))
+# The token is sent with every request below; do not also generate (or negate) the Authorization header.
+schema.config.generation.update(with_security_parameters=False)
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_keeps_to_its_openapi_document(case, api_server):
+    url, secret = api_server
+    case.call_and_validate(base_url=url, headers={"Authorization": f"Bearer {secret}"})
