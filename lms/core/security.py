@@ -55,8 +55,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(error):
-        return _error_page(400, "Bad request", getattr(error, "description", "") or "The request was not valid.",
-                           error)
+        return _error_page(400, "Bad request", getattr(error, "description", "") or "The request was not valid.")
 
     @app.errorhandler(403)
     def forbidden(error):
@@ -81,7 +80,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(error):
-        return _error_page(429, "Too many attempts", getattr(error, "description", "") or "Wait and try again.", error)
+        return _error_page(429, "Too many attempts", getattr(error, "description", "") or "Wait and try again.")
 
     @app.errorhandler(500)
     def server_error(error):
