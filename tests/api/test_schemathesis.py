@@ -60,7 +60,9 @@ def api_server(tmp_path_factory):
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     assert requests.get(f"{url}/api/v1/openapi.json", timeout=10).json() == openapi_document(url)
-    yield url, secret
+    with app.app_context():
+        codes = {c.verification_code for c in db.session.query(Credit)}
+    yield url, secret, codes
     server.shutdown()
     with app.app_context():
         db.session.remove()
@@ -78,8 +80,31 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
           response_headers_conformance, negative_data_rejection, unsupported_method, allow_header_conformance]
 
 
+def test_verifying_real_codes_keeps_to_the_document(api_server):
+    """Generated codes almost never exist: check the valid and revoked answers with the seeded ones.
+
+    Runs before the generated requests, which may well use up verify's 30 requests a minute (a 429, documented).
+    """
+    url, _secret, codes = api_server
+    operation = schema["/api/v1/verify/{code}"]["GET"]
+    statuses = set()
+    for code in codes:
+        response = operation.Case(path_parameters={"code": code}).call_and_validate(base_url=url, checks=CHECKS)
+        statuses.add(response.json()["status"])
+    assert statuses == {"valid", "revoked"}
+
+
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_to_its_openapi_document(case, api_server):
-    url, secret = api_server
+    url, secret, _codes = api_server
     case.call_and_validate(base_url=url, headers={"Authorization": f"Bearer {secret}"}, checks=CHECKS)
+
+
+
+def test_a_throttled_verification_keeps_to_the_document(api_server):
+    """Runs last: verify allows 30 requests a minute from one address, then answers 429 as documented."""
+    url, _secret, _codes = api_server
+    case = schema["/api/v1/verify/{code}"]["GET"].Case(path_parameters={"code": "0000-0000-0000"})
+    statuses = [case.call_and_validate(base_url=url, checks=CHECKS).status_code for _ in range(31)]
+    assert statuses[-1] == 429 and set(statuses) <= {404, 429}
