@@ -1,5 +1,6 @@
 """/api/v1: JSON for scripts and other systems. Token auth (Authorization: Bearer ...); GET only."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, abort, jsonify, request, url_for
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 from lms.access import public, roles, rule, signed_in
 from lms.accounts import services as accounts
 from lms.accounts.models import Cohort, CohortMember, User
-from lms.api.openapi import openapi_document
+from lms.api.openapi import DATE_MAX, DATE_MIN, MAX_ID, openapi_document
 from lms.certificates import services as certificates
 from lms.extensions import db, limiter
 from lms.progress import services as progress
@@ -28,13 +29,15 @@ def _credit_json(credit: Credit) -> dict:
 
 def _dates() -> tuple[datetime | None, datetime | None]:
     def parse(name):
-        raw = request.args.get(name, "").strip()
-        if not raw:
-            return None
+        if name not in request.args:
+            return None  # no limit; present but empty is refused, as the document says
+        raw = request.args[name]
         try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            abort(400, description=f"{name} must be a date like 2026-01-31")
+            day = date.fromisoformat(raw) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw) else None
+        except ValueError:  # a day the month does not have
+            day = None
+        if day is None or not DATE_MIN <= day <= DATE_MAX:
+            abort(400, description=f"{name} must be a date like 2026-01-31, from {DATE_MIN} to {DATE_MAX}")
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
     start, end = parse("start"), parse("end")
@@ -96,7 +99,7 @@ def cohorts():
 
 
 def _cohort_manager(view_args: dict) -> None:
-    if db.session.get(Cohort, view_args["cohort_id"]) is None:
+    if view_args["cohort_id"] > MAX_ID or db.session.get(Cohort, view_args["cohort_id"]) is None:
         abort(404)
     if not accounts.can_manage_cohort(db.session, current_user, view_args["cohort_id"]):
         abort(403)

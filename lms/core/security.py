@@ -2,6 +2,7 @@
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from lms.extensions import db
 
@@ -37,10 +38,13 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _error_page(status: int, title: str, message: str):
+def _error_page(status: int, title: str, message: str, error: Exception | None = None):
+    # Keep the headers the exception carries (a 405's Allow, say); only the body is ours.
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"] \
+        if isinstance(error, HTTPException) else []
     if _wants_json():
-        return {"error": title, "message": message}, status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+        return {"error": title, "message": message}, status, headers
+    return render_template("errors/error.html", status=status, title=title, message=message), status, headers
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -64,7 +68,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return _error_page(405, "Method not allowed", "This address does not accept that kind of request.")
+        return _error_page(405, "Method not allowed", "This address does not accept that kind of request.", error)
 
     @app.errorhandler(410)
     def gone(error):

@@ -14,6 +14,7 @@ from lms.accounts.routes import actor
 from lms.charts import bar_chart, line_chart
 from lms.content.services import get_catalog
 from lms.curricula import forms, services
+from lms.curricula.calendar import assignments_calendar
 from lms.curricula.kinds import ITEM_KINDS
 from lms.curricula.models import Assignment, Curriculum
 from lms.db import utcnow
@@ -342,35 +343,6 @@ def my_assignments():
 def my_assignments_ics():
     """Due dates as an iCalendar file (RFC 5545) to import into any calendar."""
     progress = services.trainee_progress(db.session, current_user.id, get_catalog(), get_library(), _today())
-    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Pharmacy Informatics Academy//Assignments//EN",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
-    for p in progress:
-        title = _ics_text(f"Due: {p.assignment.curriculum.name}")
-        lines += ["BEGIN:VEVENT", f"UID:assignment-{p.assignment.id}-user-{p.user_id}@pharmacy-informatics-academy",
-                  f"DTSTAMP:{stamp}", f"DTSTART;VALUE=DATE:{p.due_on:%Y%m%d}",
-                  f"DTEND;VALUE=DATE:{date.fromordinal(p.due_on.toordinal() + 1):%Y%m%d}", f"SUMMARY:{title}",
-                  f"DESCRIPTION:{_ics_text(f'{p.done} of {len(p.required)} required items done')}",
-                  f"URL:{url_for('curricula.my_assignments', _external=True)}", "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    body = "\r\n".join(_fold(line) for line in lines) + "\r\n"
+    body = assignments_calendar(progress, url_for("curricula.my_assignments", _external=True), utcnow())
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": 'attachment; filename="assignments.ics"'})
-
-
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """RFC 5545 lines are at most 75 octets; longer ones continue on lines starting with a space."""
-    data, parts = line.encode(), []
-    while len(data) > 75:
-        cut = 75 if not parts else 74
-        while cut and (data[cut] & 0xC0) == 0x80:  # do not split a UTF-8 character
-            cut -= 1
-        parts.append(data[:cut].decode())
-        data = data[cut:]
-    parts.append(data.decode())
-    return "\r\n ".join(parts)
-

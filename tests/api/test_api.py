@@ -2,6 +2,8 @@
 
 import re
 
+import jsonschema
+from schemathesis.specs.openapi.definitions import OPENAPI_30
 from sqlalchemy import select
 
 from lms.api.models import ApiToken
@@ -96,3 +98,43 @@ def test_openapi_documents_every_api_route_and_nothing_else(app, client):
             rule = next(r for r in app.url_map.iter_rules()
                         if re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule) == path)
             assert method.upper() in rule.methods, (path, method)
+
+
+def test_openapi_document_is_valid_openapi_3(client):
+    document = client.get("/api/v1/openapi.json").json
+    errors = [error.message for error in jsonschema.Draft4Validator(OPENAPI_30).iter_errors(document)]
+    assert errors == []
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            assert "400" in operation["responses"], operation["operationId"]
+            if operation.get("security") != []:
+                assert "401" in operation["responses"], operation["operationId"]
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] in ("start", "end"):
+                    assert parameter["schema"]["format"] == "date" and parameter["schema"]["pattern"]
+
+
+def test_a_405_names_the_methods_that_are_allowed(app, client):
+    response = client.post("/api/v1/me/credits")
+    assert response.status_code == 405 and response.json["error"] == "Method not allowed"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
+    page = client.delete("/login")
+    assert page.status_code == 405 and page.mimetype == "text/html"
+    assert {"GET", "POST"} <= set(page.headers["Allow"].replace(" ", "").split(","))
+
+
+def test_date_parameters_must_be_dates_in_range_when_given(app, client):
+    supervisor = create_user("supervisor")
+    cohort = create_cohort("Mine", supervisors=[supervisor])
+    login(client, supervisor)
+    token = new_token(client)
+    api = app.test_client()
+    for url in ("/api/v1/me/transcript", f"/api/v1/cohorts/{cohort.id}/credits"):
+        for query in ("start=", "end=", "start=%20", "start=2026-02-30", "start=2026-1-05", "start=2026-W01-1",
+                      "start=20260105", "end=9999-12-31", "start=1899-12-31", "end=%202026-01-05"):
+            response = api.get(f"{url}?{query}", headers=bearer(token))
+            assert response.status_code == 400, (url, query)
+            assert query.split("=")[0] in response.json["message"], (url, query)
+        assert api.get(f"{url}?start=1900-01-01&end=2199-12-31", headers=bearer(token)).status_code == 200
+        assert api.get(url, headers=bearer(token)).status_code == 200
+    assert api.get(f"/api/v1/cohorts/{2**31}/credits", headers=bearer(token)).status_code == 404
