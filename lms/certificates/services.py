@@ -206,7 +206,8 @@ def cpe_rows(credits: list[Credit], now: datetime) -> Iterator[list]:
         user = credit.user
         flags = []
         if not credit.holder_nabp_id:
-            flags.append("missing NABP e-Profile ID")
+            flags.append("missing NABP e-Profile ID" + (" (added to the profile since: an admin can reissue the "
+                                                        "credit with it)" if user.nabp_eprofile_id else ""))
         if not user.birth_mmdd:
             flags.append("missing birth MMDD")
         if now - credit.completed_at > timedelta(days=REPORTING_DAYS):
