@@ -107,6 +107,8 @@ MATRIX = {
     "certificates.verify_code": ("GET", EVERYONE),
     "certificates.credit_list": ("GET", {ADMIN}),
     "certificates.revoke": ("GET", {ADMIN}),
+    "certificates.reinstate": ("GET", {ADMIN}),
+    "certificates.correct_name": ("GET", {ADMIN}),
     "certificates.exports": ("GET", {SUPERVISOR, ADMIN}),
     "certificates.cpe_csv": ("GET", {SUPERVISOR, ADMIN}),
     "certificates.certificates_zip": ("GET", {SUPERVISOR, ADMIN}),

@@ -24,7 +24,7 @@ def _credit_json(credit: Credit) -> dict:
             "activity_number": credit.activity_number, "activity_type": credit.activity_type,
             "contact_hours": credit.contact_hours, "ceus": credit.ceus, "score_percent": credit.score_percent,
             "completed_at": credit.completed_at.isoformat(), "status": "revoked" if credit.revoked else "valid",
-            "revoked_at": credit.revocation.revoked_at.isoformat() if credit.revoked else None}
+            "revoked_at": credit.revoked_at.isoformat() if credit.revoked else None}
 
 
 def _dates() -> tuple[datetime | None, datetime | None]:
@@ -83,10 +83,11 @@ def cohorts():
                                  .join(User, User.id == CohortMember.user_id)
                                  .where(CohortMember.cohort_id.in_(ids))).all()
     credit_counts = dict(db.session.execute(
-        select(Credit.user_id, func.count()).where(Credit.user_id.in_([m[1] for m in members]))
+        select(Credit.user_id, func.count()).where(Credit.user_id.in_([m[1] for m in members]), Credit.earned)
         .group_by(Credit.user_id)).all())
     hours = dict(db.session.execute(
-        select(Credit.user_id, func.sum(Credit.contact_hours)).where(Credit.user_id.in_([m[1] for m in members]))
+        select(Credit.user_id, func.sum(Credit.contact_hours)).where(Credit.user_id.in_([m[1] for m in members]),
+                                                                     Credit.earned)
         .group_by(Credit.user_id)).all())
     body = []
     for cohort in visible:
@@ -109,7 +110,7 @@ def _cohort_manager(view_args: dict) -> None:
 @rule("supervisor of this cohort, or admin", ("supervisor", "admin"), _cohort_manager)
 def cohort_credits(cohort_id: int):
     credits = certificates.cohort_credits(db.session, cohort_id, *_dates())
-    return jsonify(credits=[{**_credit_json(c), "trainee": {"id": c.user_id, "name": c.user.display_name,
+    return jsonify(credits=[{**_credit_json(c), "trainee": {"id": c.user_id, "name": c.holder_name,
                                                              "email": c.user.email}} for c in credits])
 
 

@@ -20,14 +20,14 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.access import public, roles, rule, signed_in
 from lms.accounts.models import Cohort, User
 from lms.accounts.routes import actor, cohort_manager
 from lms.certificates import services
 from lms.certificates.codes import normalize_code
-from lms.certificates.forms import RevokeForm, VerifyForm
+from lms.certificates.forms import NameCorrectionForm, ReinstateForm, RevokeForm, VerifyForm
 from lms.db import utcnow
 from lms.extensions import db, limiter
 from lms.progress.models import Credit
@@ -55,7 +55,7 @@ def certificate_data(credit: Credit):
     from lms.certificates.pdf import CertificateData
 
     return CertificateData(
-        trainee_name=credit.user.display_name, activity_title=credit.activity_title,
+        trainee_name=credit.holder_name, activity_title=credit.activity_title,
         activity_number=credit.activity_number, activity_type=credit.activity_type,
         contact_hours=credit.contact_hours, ceus=credit.ceus, completed_on=credit.completed_at.date(),
         provider_name=current_app.config["PROVIDER_NAME"], accredited=current_app.config["ACCREDITED_PROVIDER"],
@@ -65,7 +65,7 @@ def certificate_data(credit: Credit):
 
 
 def _filename(credit: Credit) -> str:
-    name = re.sub(r"[^A-Za-z0-9]+", "-", credit.user.display_name).strip("-") or f"trainee-{credit.user_id}"
+    name = re.sub(r"[^A-Za-z0-9]+", "-", credit.holder_name).strip("-") or f"trainee-{credit.user_id}"
     return f"{credit.completed_at:%Y-%m-%d}-{name}-{credit.module_id}-{credit.verification_code}.pdf"
 
 
@@ -105,7 +105,7 @@ def badge(credit_id: int):
         achievement_description=f"Completed the {credit.activity_title} module ({credit.activity_number}).",
         criteria="Read every lesson, passed the post-test at the module's pass mark and submitted the evaluation.",
         contact_hours=credit.contact_hours, activity_number=credit.activity_number,
-        recipient_email=credit.user.email, recipient_name=credit.user.display_name,
+        recipient_email=credit.user.email, recipient_name=credit.holder_name,
         salt=_recipient_salt(credit), valid_from=credit.completed_at)
     key = current_app.config.get("BADGE_SIGNING_KEY")
     if key:
@@ -127,14 +127,15 @@ def xapi_export():
     attempts = db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == user.id,
                                                             QuizAttempt.kind == "post_test")
                                   .order_by(QuizAttempt.started_at)).all()
-    credits = {c.module_id: c for c in db.session.scalars(select(Credit).where(Credit.user_id == user.id))
-               if not c.revoked}  # a revoked credit no longer counts as completed
+    credits = {c.module_id: c for c in db.session.scalars(select(Credit).where(Credit.user_id == user.id, Credit.earned)
+                                                          .order_by(Credit.completed_at))}  # revoked: not completed
     statements = []
     catalog = get_catalog()
     for module_id in sorted({a.source_id for a in attempts} | set(credits)):
         module = catalog.module(module_id)
         statements += xapi_statements(
-            actor_email=user.email, actor_name=user.display_name,
+            actor_email=user.email,
+            actor_name=credits[module_id].holder_name if module_id in credits else user.display_name,
             activity_id=url_for("content.module_overview", module_id=module_id, _external=True),
             activity_name=module.title if module else module_id,
             attempts=[{"id": a.id, "started_at": a.started_at, "submitted_at": a.submitted_at,
@@ -175,11 +176,12 @@ def verify_code(code: str):
 @roles("admin")
 def credit_list():
     query_text = request.args.get("q", "").strip()
-    query = select(Credit).options(joinedload(Credit.user), joinedload(Credit.revocation)).join(User)
+    query = select(Credit).options(joinedload(Credit.user), selectinload(Credit.events),
+                                   selectinload(Credit.corrections)).join(User)
     if query_text:
         like = f"%{query_text.lower()}%"
-        query = query.where(or_(User.email.ilike(like), User.name.ilike(like), Credit.activity_title.ilike(like),
-                                Credit.verification_code.ilike(like)))
+        query = query.where(or_(User.email.ilike(like), User.name.ilike(like), Credit.holder_name.ilike(like),
+                                Credit.activity_title.ilike(like), Credit.verification_code.ilike(like)))
     pagination = db.paginate(query.order_by(Credit.completed_at.desc()), per_page=50, error_out=False)
     return render_template("certificates/credits.html", pagination=pagination, q=query_text)
 
@@ -191,15 +193,65 @@ def revoke(credit_id: int):
     form = RevokeForm()
     if form.validate_on_submit():
         try:
-            services.revoke(db.session, actor(), credit, form.reason.data, utcnow())
+            services.revoke(db.session, actor(), credit, form.reason.data, utcnow(), link=_module_link(credit))
         except services.RevokeError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash(f"Revoked credit {credit.verification_code}. The verification page now says revoked.", "success")
+            flash(f"Revoked credit {credit.verification_code}. The verification page now says revoked and the "
+                  "trainee has been told why.", "success")
             return redirect(url_for("certificates.credit_list"))
     return render_template("certificates/revoke.html", credit=credit, form=form)
+
+
+def _module_link(credit: Credit) -> str:
+    """Where the trainee's notice points: the module page, site-relative (the inbox follows only those)."""
+    return url_for("content.module_overview", module_id=credit.module_id)
+
+
+@bp.route("/admin/credits/<int:credit_id>/reinstate", methods=["GET", "POST"])
+@roles("admin")
+def reinstate(credit_id: int):
+    credit = db.get_or_404(Credit, credit_id)
+    form = ReinstateForm()
+    if form.validate_on_submit():
+        try:
+            services.reinstate(db.session, actor(), credit, form.reason.data, utcnow(), link=_module_link(credit))
+        except services.RevokeError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"Reinstated credit {credit.verification_code}. It counts again and the trainee has been told.",
+                  "success")
+            return redirect(url_for("certificates.credit_list"))
+    return render_template("certificates/reinstate.html", credit=credit, form=form,
+                           newer=services.newer_earned(db.session, credit) if credit.revoked else None)
+
+
+@bp.route("/admin/credits/<int:credit_id>/name", methods=["GET", "POST"])
+@roles("admin")
+def correct_name(credit_id: int):
+    """Reissue a credit under a corrected name: the only way a later name change reaches a certificate."""
+    credit = db.get_or_404(Credit, credit_id)
+    form = NameCorrectionForm()
+    if request.method == "GET":
+        form.name.data, form.nabp_eprofile_id.data = credit.holder_name, credit.holder_nabp_id or ""
+    if form.validate_on_submit():
+        try:
+            services.correct_name(db.session, actor(), credit, form.name.data, form.nabp_eprofile_id.data or "",
+                                  form.reason.data, utcnow())
+        except services.CorrectionError as error:
+            db.session.rollback()
+            getattr(form, error.field or "name").errors = [str(error)]
+        else:
+            db.session.commit()
+            flash(f"Reissued credit {credit.verification_code} to {credit.holder_name}. The same code now verifies "
+                  "under this name.", "success")
+            return redirect(url_for("certificates.correct_name", credit_id=credit.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("certificates/correct_name.html", credit=credit, form=form), status
 
 
 # --- supervisor exports ------------------------------------------------------------------------

@@ -94,7 +94,8 @@ NAV = [
     ("Item statistics", "quizzes.stats_index", ("supervisor", "admin"), ("quizzes.stats",)),
     ("Users", "accounts.user_list", ("admin",), ("accounts.user",)),
     ("Audit log", "accounts.audit_log", ("admin",), ("accounts.audit_log",)),
-    ("Credits", "certificates.credit_list", ("admin",), ("certificates.credit_list", "certificates.revoke")),
+    ("Credits", "certificates.credit_list", ("admin",), ("certificates.credit_list", "certificates.revoke",
+                                                              "certificates.reinstate", "certificates.correct_name")),
     ("Content", "content.status", ("admin",), ("content.status",)),
     ("Profile", "accounts.profile", ("trainee", "supervisor", "admin"), ("accounts.profile",)),
 ]

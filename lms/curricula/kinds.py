@@ -45,7 +45,7 @@ class ModuleKind:
         return module.title if module else None
 
     def statuses(self, session: Session, user_ids: list[int], refs: list[Ref]) -> dict[tuple[int, int], ItemStatus]:
-        """Completed = the module's credit was issued; in progress = a lesson read or a post-test taken."""
+        """Completed = an earned (not revoked) credit exists; in progress = a lesson read or a post-test taken."""
         from lms.progress.models import Credit, LessonRead
         from lms.quizzes.models import QuizAttempt
 
@@ -54,7 +54,7 @@ class ModuleKind:
             return {}
         done = {(u, m): (at, score) for u, m, at, score in session.execute(
             select(Credit.user_id, Credit.module_id, func.min(Credit.completed_at), func.max(Credit.score_percent))
-            .where(Credit.user_id.in_(user_ids), Credit.module_id.in_(module_ids))
+            .where(Credit.user_id.in_(user_ids), Credit.module_id.in_(module_ids), Credit.earned)
             .group_by(Credit.user_id, Credit.module_id))}
         started = {tuple(row) for row in session.execute(select(LessonRead.user_id, LessonRead.module_id).distinct()
                                                          .where(LessonRead.user_id.in_(user_ids),
@@ -79,7 +79,8 @@ class ModuleKind:
         from lms.progress.models import Credit
 
         rows = session.execute(select(Credit.user_id, func.count(func.distinct(Credit.module_id)))
-                               .where(Credit.user_id.in_(members), Credit.module_id.in_({r.ref_id for r in refs}))
+                               .where(Credit.user_id.in_(members), Credit.module_id.in_({r.ref_id for r in refs}),
+                                      Credit.earned)
                                .group_by(Credit.user_id))
         return dict(rows.all())
 
@@ -93,7 +94,8 @@ class ModuleKind:
             by_module[ref.ref_id].append(ref.item_id)
         rows = session.execute(select(Credit.module_id, Credit.user_id, func.min(Credit.completed_at),
                                       func.max(Credit.score_percent))
-                               .where(Credit.user_id.in_(members), Credit.module_id.in_(by_module))
+                               .where(Credit.user_id.in_(members), Credit.module_id.in_(by_module),
+                                      Credit.earned)
                                .group_by(Credit.module_id, Credit.user_id))
         return [(item_id, user_id, at, score) for module_id, user_id, at, score in rows
                 for item_id in by_module[module_id]]

@@ -12,6 +12,7 @@ from lms.accounts.services import Actor, SessionUser, audit, can_manage_cohort
 from lms.content.loader import Catalog
 from lms.curricula.kinds import ITEM_KINDS, NOT_STARTED, ItemStatus, Ref
 from lms.curricula.models import Assignment, Curriculum, CurriculumItem, DueDateExtension
+from lms.notifications import notices
 from lms.quizzes.bank import Library
 
 
@@ -134,6 +135,7 @@ def assign(session: Session, actor: Actor, assigner: SessionUser | User, curricu
     session.flush()
     audit(session, actor, "assignment.created", assignment, curriculum_id=curriculum.id, cohort_id=cohort_id,
           user_id=user_id, due_on=due_on.isoformat())
+    notices.notify_assigned(session, assignment, curriculum.name, now)  # in this transaction: no cron needed
     return assignment
 
 
@@ -142,6 +144,7 @@ def extend_due(session: Session, actor: Actor, assignment: Assignment, user_id: 
     if due_on < assignment.start_on:
         raise CurriculumError("The new due date is before the assignment's start date.", "due_on")
     extension = next((e for e in assignment.extensions if e.user_id == user_id), None)
+    old_due = extension.due_on if extension is not None else assignment.due_on
     if extension is None:
         extension = DueDateExtension(assignment=assignment, user_id=user_id, due_on=due_on,
                                      created_by_id=actor.user_id, created_at=now)
@@ -149,6 +152,8 @@ def extend_due(session: Session, actor: Actor, assignment: Assignment, user_id: 
     else:
         extension.due_on = due_on
     audit(session, actor, "assignment.extended", assignment, user_id=user_id, due_on=due_on.isoformat())
+    session.flush()
+    notices.notify_extended(session, assignment, assignment.curriculum.name, user_id, old_due, due_on, now)
     return extension
 
 
@@ -156,6 +161,8 @@ def unassign(session: Session, actor: Actor, assignment: Assignment, now: dateti
     if assignment.ended_at is None:
         assignment.ended_at = now
         audit(session, actor, "assignment.ended", assignment)
+        session.flush()
+        notices.notify_unassigned(session, assignment, assignment.curriculum.name, now)
 
 
 # --- progress ----------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ def scale(session: Session, catalog: Catalog, library: Library, trainees: int, i
                                 "contact_hours": module.contact_hours, "ceus": module.ceus,
                                 "score_percent": rng.choice([70.0, 75.0, 83.3, 91.7, 100.0]),
                                 "completed_at": now - timedelta(days=rng.randint(1, 29)),
-                                "verification_code": new_code()})
+                                "verification_code": new_code(), "holder_name": f"Trainee {user_id - first_id:05d}",
+                                "holder_nabp_id": None})
             elif index == finished:
                 reads.append({"user_id": user_id, "module_id": module.id, "lesson_id": module.lessons[0].id,
                               "content_version": module.content_hash, "read_at": now, "seconds_on_page": 600})

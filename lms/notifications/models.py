@@ -8,7 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.db import utcnow
 from lms.extensions import db
 
-KINDS = ("assigned", "due_7", "due_1", "overdue")
+# "assigned" also comes from `lms notify run` (for cohort members who join later); the reminders and
+# "overdue" only from there. The others are written in the same transaction as the change they report.
+KINDS = ("assigned", "due_7", "due_1", "overdue", "extended", "unassigned", "credit_revoked", "credit_reinstated")
 EMAIL_STATUSES = ("pending", "sending", "sent", "failed")
 
 
@@ -20,7 +22,9 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # one of KINDS
-    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), index=True)
+    # What the notification is about: an assignment, or (revoked / reinstated) a credit.
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"), index=True)
+    credit_id: Mapped[int | None] = mapped_column(ForeignKey("credit.id"), index=True)
     # e.g. "due_7:12:34:2026-03-01": the due date is part of the key, so an extension earns new reminders.
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(200))

@@ -1,5 +1,10 @@
 """Producing notifications from assignment progress, queueing them as email, and delivering the outbox.
 
+`lms notify run` (``generate``) produces what depends on the calendar: due-date reminders, overdue
+notices, and new-assignment notices for cohort members who joined after the assignment was made. Notices
+about a change (assigned, extended, unassigned, credit revoked or reinstated) are written by the service
+making the change, in its transaction (lms.notifications.notices), under the same keys.
+
 Services flush and the caller commits, except ``deliver``: an email leaves the building the moment it is
 sent, so each claim and each outcome is committed on its own (see there).
 """
@@ -13,8 +18,7 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from sqlalchemy import Select, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts.models import CohortMember, User
@@ -22,9 +26,8 @@ from lms.content.loader import Catalog
 from lms.curricula.models import Assignment, Curriculum
 from lms.curricula.services import Progress, build_progress, item_statuses
 from lms.notifications.models import Notification, OutboxEmail
+from lms.notifications.notices import DEFAULT_LINK, assigned_message, dedupe_key, insert_absent, long_date
 from lms.quizzes.bank import Library
-
-DEFAULT_LINK = "/my/assignments"
 
 # Outbox timing. A failed send waits 5, 10, 20, 40 ... minutes (capped); a claim not settled within
 # the lease means the sending process died mid-send.
@@ -55,27 +58,14 @@ def due_kind(days_left: int) -> str | None:
     return None
 
 
-def dedupe_key(kind: str, assignment_id: int, user_id: int, due_on: date) -> str:
-    """The identity of a notification. Reminders include the due date, so an extension earns new ones."""
-    if kind == "assigned":
-        return f"assigned:{assignment_id}:{user_id}"
-    return f"{kind}:{assignment_id}:{user_id}:{due_on.isoformat()}"
-
-
-def _long_date(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
-
-
 def message(kind: str, progress: Progress, today: date) -> tuple[str, str]:
     """Return the (title, body) of a notification of ``kind`` about ``progress``."""
     name = progress.assignment.curriculum.name
-    due = _long_date(progress.due_on)
+    due = long_date(progress.due_on)
     done = f"{progress.done} of {len(progress.required)} required items are done"
     days_left = (progress.due_on - today).days
     if kind == "assigned":
-        start = progress.assignment.start_on
-        starts = f" It starts {_long_date(start)} and" if start > today else " It"
-        return f"New assignment: {name}", f"{name} is assigned to you.{starts} is due {due}."
+        return assigned_message(name, progress.assignment.start_on, progress.due_on, today)
     if kind == "due_7":
         return f"Due in {days_left} days: {name}", f"{name} is due {due}. {done}."
     if kind == "due_1":
@@ -128,34 +118,7 @@ def generate(session: Session, today: date, now: datetime, catalog: Catalog, lib
             rows.append({"user_id": progress.user_id, "kind": kind, "assignment_id": progress.assignment.id,
                          "dedupe_key": key, "title": title[:200], "body": body[:1000], "link": link,
                          "created_at": now})
-    return _insert_absent(session, Notification, "dedupe_key", rows)
-
-
-def _insert_absent(session: Session, model, key: str, rows: list[dict]) -> int:
-    """Insert ``rows``, skipping any whose unique ``key`` another run inserted since we looked; return the count.
-
-    One bulk insert in the usual case. If it hits the unique constraint (a concurrent run won the race
-    for some rows) the savepoint is rolled back and the rows go in one by one, each in its own savepoint.
-    """
-    if not rows:
-        return 0
-    try:
-        with session.begin_nested():
-            session.execute(insert(model), rows)
-        return len(rows)
-    except IntegrityError:
-        pass
-    added = 0
-    for row in rows:
-        try:
-            with session.begin_nested():
-                session.execute(insert(model), [row])
-            added += 1
-        except IntegrityError:
-            # Only a duplicate key is a lost race; any other constraint failure is a real error.
-            if session.scalar(select(func.count()).where(getattr(model, key) == row[key])) == 0:
-                raise
-    return added
+    return insert_absent(session, Notification, "dedupe_key", rows)
 
 
 # --- the inbox -------------------------------------------------------------------------------------
@@ -214,7 +177,7 @@ def queue_emails(session: Session, smtp_configured: bool, now: datetime, base_ur
              "body": email_body(body, link, base_url)[:2000], "status": "pending", "attempts": 0,
              "next_attempt_at": now, "created_at": now}
             for notification_id, title, body, link, email in found]
-    return _insert_absent(session, OutboxEmail, "notification_id", rows)
+    return insert_absent(session, OutboxEmail, "notification_id", rows)
 
 
 def email_body(body: str, link: str, base_url: str) -> str:

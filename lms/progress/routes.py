@@ -103,7 +103,7 @@ def transcript():
 
 
 TRANSCRIPT_COLUMNS = ["completion_date", "activity_title", "activity_number", "activity_type", "topic_code",
-                      "contact_hours", "ceus", "score_percent", "verification_code", "status"]
+                      "contact_hours", "ceus", "score_percent", "verification_code", "status", "name_as_issued"]
 
 
 def csv_response(filename: str, header: list[str], rows) -> Response:
@@ -130,8 +130,8 @@ def _safe_cell(value):
 def transcript_csv():
     credits, *_ = transcript_data(current_user.id)
     rows = [(c.completed_at.date().isoformat(), c.activity_title, c.activity_number, c.activity_type, c.topic_code,
-             c.contact_hours, c.ceus, c.score_percent, c.verification_code, "revoked" if c.revoked else "valid")
-            for c in credits]
+             c.contact_hours, c.ceus, c.score_percent, c.verification_code, "revoked" if c.revoked else "valid",
+             c.holder_name) for c in credits]
     return csv_response("transcript.csv", TRANSCRIPT_COLUMNS, rows)
 
 
@@ -146,7 +146,11 @@ def transcript_pdf():
     rows = [TranscriptRow(c.completed_at.date(), c.activity_title, c.activity_number, c.activity_type,
                           c.contact_hours, c.ceus, c.verification_code, "revoked" if c.revoked else "valid")
             for c in credits]
-    pdf = render_pdf(user.display_name, rows, current_app.config["PROVIDER_NAME"],
-                     current_app.config["ACCREDITED_PROVIDER"], utcnow().date(), period, user.nabp_eprofile_id)
+    # The name and NABP ID as issued on the most recent credit (a profile rename does not reach what was
+    # certified); the profile's only when the period holds no credit.
+    issued = next((c for c in reversed(credits) if c.earned), credits[-1] if credits else None)
+    name, nabp = (issued.holder_name, issued.holder_nabp_id) if issued else (user.display_name, user.nabp_eprofile_id)
+    pdf = render_pdf(name, rows, current_app.config["PROVIDER_NAME"],
+                     current_app.config["ACCREDITED_PROVIDER"], utcnow().date(), period, nabp)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="transcript.pdf"'})

@@ -4,10 +4,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from lms.accounts.models import User
 from lms.certificates.codes import new_code
 from lms.content.loader import Module
 from lms.progress.models import ActivityEvaluation, Credit, LessonRead
@@ -69,7 +70,14 @@ def last_read_module(session: Session, user_id: int) -> str | None:
 
 @dataclass(frozen=True)
 class Completion:
-    """Where a trainee stands on a module's completion rule."""
+    """Where a trainee stands on a module's completion rule.
+
+    ``credit`` is the module's earned credit (None when none is earned, even if a revoked one is on
+    record); ``revoked`` is the most recent revoked credit when nothing is earned, so the page can say why.
+    After a revocation the rule runs afresh: lessons stay read, but the post-test must be passed again
+    and the activity evaluated again (``passed``, ``best_score`` and ``evaluated`` count only what came
+    after the revocation).
+    """
 
     module: Module
     lessons_read: int
@@ -78,6 +86,7 @@ class Completion:
     pass_mark: int | None
     evaluated: bool
     credit: Credit | None
+    revoked: Credit | None = None
 
     @property
     def all_read(self) -> bool:
@@ -95,31 +104,50 @@ class Completion:
 
     @property
     def started(self) -> bool:
-        return bool(self.lessons_read or self.best_score is not None or self.evaluated)
+        return bool(self.lessons_read or self.best_score is not None or self.evaluated or self.revoked)
 
 
-def post_test_results(session: Session, user_id: int, module_id: str) -> tuple[float | None, bool]:
-    """Best submitted post-test score and whether any attempt passed."""
+def post_test_results(session: Session, user_id: int, module_id: str,
+                      since: datetime | None = None) -> tuple[float | None, bool]:
+    """Best submitted post-test score and whether any attempt passed (only attempts submitted after ``since``)."""
     from lms.quizzes.models import QuizAttempt  # progress reads quiz results; quizzes never import progress
 
-    rows = session.execute(select(QuizAttempt.score_percent, QuizAttempt.passed).where(
+    query = select(QuizAttempt.score_percent, QuizAttempt.passed).where(
         QuizAttempt.user_id == user_id, QuizAttempt.kind == "post_test", QuizAttempt.source_id == module_id,
-        QuizAttempt.status == "submitted")).all()
+        QuizAttempt.status == "submitted")
+    if since is not None:
+        query = query.where(QuizAttempt.submitted_at > since)
+    rows = session.execute(query).all()
     if not rows:
         return None, False
     return max(score or 0.0 for score, _p in rows), any(passed for _s, passed in rows)
 
 
+def evaluation_cycle(session: Session, user_id: int, module: Module) -> int:
+    """Which completion cycle an evaluation of this module version belongs to: the credits already on record."""
+    return session.scalar(select(func.count()).select_from(Credit).where(
+        Credit.user_id == user_id, Credit.module_id == module.id, Credit.content_version == module.content_hash))
+
+
 def completion(session: Session, user_id: int, module: Module, pass_mark: int | None = None) -> Completion:
     read = lessons_read(session, user_id, module.id).get(module.id, set())
-    best, passed = post_test_results(session, user_id, module.id)
-    evaluated = session.scalar(select(ActivityEvaluation.id).where(
-        ActivityEvaluation.user_id == user_id, ActivityEvaluation.module_id == module.id,
-        ActivityEvaluation.content_version == module.content_hash)) is not None
-    credit = session.scalar(select(Credit).where(Credit.user_id == user_id, Credit.module_id == module.id)
-                            .order_by(Credit.completed_at.desc()).limit(1))
+    credits = list(session.scalars(select(Credit).where(Credit.user_id == user_id, Credit.module_id == module.id)
+                                   .order_by(Credit.completed_at.desc(), Credit.id.desc())))
+    credit = next((c for c in credits if c.earned), None)
+    revoked = None if credit is not None else next((c for c in credits if c.revoked), None)
+    # A revocation withdraws the assessment behind the credit: only a post-test passed since counts again.
+    since = max((c.revoked_at for c in credits if c.revoked), default=None)
+    best, passed = post_test_results(session, user_id, module.id, since)
+    if credit is not None and credit.content_version == module.content_hash:
+        evaluated = True  # the evaluation behind the earned credit
+    else:
+        cycle = sum(1 for c in credits if c.content_version == module.content_hash)
+        evaluated = session.scalar(select(ActivityEvaluation.id).where(
+            ActivityEvaluation.user_id == user_id, ActivityEvaluation.module_id == module.id,
+            ActivityEvaluation.content_version == module.content_hash,
+            ActivityEvaluation.cycle == cycle)) is not None
     return Completion(module, len(read & {lesson.id for lesson in module.lessons}), best, passed, pass_mark,
-                      evaluated, credit)
+                      evaluated, credit, revoked)
 
 
 class EvaluationError(ValueError):
@@ -136,21 +164,25 @@ def submit_evaluation(session: Session, user_id: int, module: Module, objectives
         raise EvaluationError("Rate the relevance from 1 to 5.")
     if not 1 <= minutes_spent <= 24 * 60:
         raise EvaluationError("Enter the time you actually spent, in minutes (1 to 1440).")
-    existing = session.scalar(select(ActivityEvaluation).where(
-        ActivityEvaluation.user_id == user_id, ActivityEvaluation.module_id == module.id,
-        ActivityEvaluation.content_version == module.content_hash))
-    if existing is not None:
-        return existing, False
+    cycle = evaluation_cycle(session, user_id, module)
+
+    def existing() -> ActivityEvaluation | None:
+        return session.scalar(select(ActivityEvaluation).where(
+            ActivityEvaluation.user_id == user_id, ActivityEvaluation.module_id == module.id,
+            ActivityEvaluation.content_version == module.content_hash, ActivityEvaluation.cycle == cycle))
+
+    found = existing()
+    if found is not None:
+        return found, False
     evaluation = ActivityEvaluation(user_id=user_id, module_id=module.id, content_version=module.content_hash,
-                                    objectives_met=objectives_met, relevance=relevance, free_of_bias=free_of_bias,
-                                    minutes_spent=minutes_spent, comments=comments.strip()[:2000], submitted_at=now)
+                                    cycle=cycle, objectives_met=objectives_met, relevance=relevance,
+                                    free_of_bias=free_of_bias, minutes_spent=minutes_spent,
+                                    comments=comments.strip()[:2000], submitted_at=now)
     try:
         with session.begin_nested():
             session.add(evaluation)
     except IntegrityError:
-        return session.scalar(select(ActivityEvaluation).where(
-            ActivityEvaluation.user_id == user_id, ActivityEvaluation.module_id == module.id,
-            ActivityEvaluation.content_version == module.content_hash)), False
+        return existing(), False
     return evaluation, True
 
 
@@ -164,7 +196,7 @@ def issue_credit_if_complete(session: Session, user_id: int, module: Module,
     """
     def existing() -> Credit | None:
         return session.scalar(select(Credit).where(Credit.user_id == user_id, Credit.module_id == module.id,
-                                                   Credit.content_version == module.content_hash))
+                                                   Credit.content_version == module.content_hash, Credit.earned))
 
     credit = existing()
     if credit is not None:
@@ -172,14 +204,16 @@ def issue_credit_if_complete(session: Session, user_id: int, module: Module,
     state = completion(session, user_id, module)
     if not (state.all_read and state.passed and state.evaluated):
         return None, False
+    holder = session.get(User, user_id)
     credit = Credit(user_id=user_id, module_id=module.id, content_version=module.content_hash,
+                    holder_name=holder.display_name, holder_nabp_id=holder.nabp_eprofile_id,
                     module_version=module.version, activity_title=module.title,
                     activity_number=module.activity_number, activity_type=module.activity_type,
                     topic_code=module.topic_code, topics=list(module.topics), contact_hours=module.contact_hours,
                     ceus=module.ceus, score_percent=state.best_score or 0.0, completed_at=now,
                     verification_code=new_code())
     try:
-        with session.begin_nested():  # two simultaneous triggers race to the unique constraint; one credit wins
+        with session.begin_nested():  # two simultaneous triggers race to the partial unique index; one credit wins
             session.add(credit)
     except IntegrityError:
         return existing(), False
@@ -188,7 +222,9 @@ def issue_credit_if_complete(session: Session, user_id: int, module: Module,
 
 def credits_for(session: Session, user_id: int, start: datetime | None = None,
                 end: datetime | None = None) -> list[Credit]:
-    query = select(Credit).where(Credit.user_id == user_id).order_by(Credit.completed_at)
+    """Every credit of ``user_id`` on record, earned and revoked, oldest first (totals count only earned ones)."""
+    query = select(Credit).options(selectinload(Credit.events)).where(Credit.user_id == user_id) \
+        .order_by(Credit.completed_at, Credit.id)
     if start is not None:
         query = query.where(Credit.completed_at >= start)
     if end is not None:

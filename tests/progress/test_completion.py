@@ -12,7 +12,7 @@ from lms.certificates.codes import ALPHABET, normalize_code
 from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
-from lms.progress.models import ActivityEvaluation, Credit, CreditRevocation
+from lms.progress.models import ActivityEvaluation, Credit, CreditStatusEvent
 from tests.conftest import create_cohort, create_user, fresh, login, post_form
 from tests.quizzes.test_attempts import answer, start
 
@@ -31,6 +31,16 @@ def pass_post_test(client, right=True):
         answer(client, attempt, position, right=right)
     post_form(client, f"/attempts/{attempt.id}/submit")
     return fresh(attempt)
+
+
+def revoke_credit(credit, admin, reason="Issued in error."):
+    """Revoke through the service, as the admin's page does, and commit."""
+    from lms.accounts.services import Actor
+    from lms.certificates.services import revoke
+
+    event = revoke(db.session, Actor(admin.id, "127.0.0.1"), credit, reason, utcnow(), link="/modules/alpha")
+    db.session.commit()
+    return event
 
 
 def complete(client):
@@ -123,7 +133,7 @@ def test_verify_shows_valid_then_revoked_and_only_four_facts(app, client, login_
     assert db.session.query(Credit).count() == 1, "a revoked credit stays on record"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "credit.revoked"))
     assert event.details["reason"] == "Issued for the wrong trainee."
-    assert db.session.query(CreditRevocation).count() == 1
+    assert [e.action for e in db.session.scalars(select(CreditStatusEvent))] == ["revoked"]
 
 
 def test_a_mistyped_or_forged_code_says_not_found_and_nothing_else(app, client):
@@ -200,8 +210,7 @@ def test_certificates_zip_streams_valid_pdfs_and_skips_revoked(app, client):
         login(trainee_client, trainee)
         complete(trainee_client)
     revoked = db.session.scalar(select(Credit).where(Credit.user_id == second.id))
-    db.session.add(CreditRevocation(credit_id=revoked.id, revoked_by_id=supervisor.id, reason="Test revocation."))
-    db.session.commit()
+    revoke_credit(revoked, create_user("admin"), "Test revocation.")
     login(client, supervisor)
     response = client.get(f"/cohorts/{cohort.id}/exports/certificates.zip")
     assert response.is_streamed and response.headers["X-Certificate-Count"] == "1"
