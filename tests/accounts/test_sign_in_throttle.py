@@ -1,5 +1,8 @@
 """Sign-in throttling counts failures only, per (email, address) and per address, in the database."""
 
+import multiprocessing
+import os
+import sys
 import threading
 
 from sqlalchemy import select
@@ -76,20 +79,38 @@ def _shared_database_url(tmp_path) -> str:
     return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'shared.sqlite3'}"
 
 
+def _worker(tmp_path, url, email, password, expected_status, attempts):
+    """Run in a forked process, as a gunicorn worker is: its own app, limiter memory and connections."""
+    worker = make_app(tmp_path / f"worker-{os.getpid()}", SQLALCHEMY_DATABASE_URI=url)
+    client = client_at(worker, "203.0.113.5")
+    statuses = [sign_in(client, email, password).status_code for _ in range(attempts)]
+    sys.exit(0 if statuses == [expected_status] * attempts else 1)
+
+
 def test_two_workers_share_one_count(tmp_path):
-    """Two app instances on one database (two gunicorn workers, or two servers) see the same failures."""
+    """Failures counted by one worker process hold in another: gunicorn forks workers that share nothing
+    but the database (with Flask-Limiter's memory storage, each one counted on its own)."""
     url = _shared_database_url(tmp_path)
-    worker_a = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
-    worker_b = make_app(tmp_path / "b", SQLALCHEMY_DATABASE_URI=url)
-    reset_database(worker_a)
-    with worker_a.app_context():
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
+    reset_database(app)
+    with app.app_context():
         email = create_user("trainee").email
         db.session.remove()
-    clients = [client_at(worker_a, "203.0.113.5"), client_at(worker_b, "203.0.113.5")]
-    statuses = [sign_in(clients[i % 2], email, WRONG).status_code for i in range(5)]
-    assert statuses == [200] * 5
-    assert sign_in(clients[1], email, PASSWORD).status_code == 429
-    assert sign_in(clients[0], email, PASSWORD).status_code == 429
+        for engine in db.engines.values():
+            engine.dispose()  # the forked workers must not share this process's connections
+    fork = multiprocessing.get_context("fork")
+
+    def run_worker(password, expected_status, attempts):
+        process = fork.Process(target=_worker, args=(tmp_path, url, email, password, expected_status, attempts))
+        process.start()
+        process.join(timeout=60)
+        return process.exitcode
+
+    assert run_worker(WRONG, 200, 3) == 0, "the first worker checks three wrong passwords"
+    parent = client_at(app, "203.0.113.5")
+    assert [sign_in(parent, email, WRONG).status_code for _ in range(2)] == [200, 200]
+    assert sign_in(parent, email, PASSWORD).status_code == 429, "five failures in all, across two workers"
+    assert run_worker(PASSWORD, 429, 1) == 0, "a third worker sees the lock too"
 
 
 def test_simultaneous_guesses_get_no_more_tries_than_the_limit(tmp_path):
