@@ -81,21 +81,22 @@ def upgrade():
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.alter_column('expires_at', existing_type=lms.db.UTCDateTime(timezone=True), nullable=False)
 
-    # Sessions are UserSession rows now; the rotating per-user token they replace goes.
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('session_token')
+    # Sessions are UserSession rows now; the rotating per-user token they replace goes. A plain
+    # ALTER TABLE ... DROP COLUMN (SQLite >= 3.35): batch mode would copy and drop user_account,
+    # which SQLite's foreign keys refuse once other tables reference its rows.
+    op.drop_column('user_account', 'session_token')
 
 
 def downgrade():
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=True))
+    # Every account gets a fresh token (nobody is signed in under the old scheme). NOT NULL through a
+    # server default: SQLite cannot add a NOT NULL column without one, nor alter it in place.
+    op.add_column('user_account', sa.Column('session_token', sa.String(length=64), nullable=False,
+                                            server_default=''))
     accounts = sa.table('user_account', sa.column('id', sa.Integer()), sa.column('session_token', sa.String(64)))
     connection = op.get_bind()
     for (user_id,) in connection.execute(sa.select(accounts.c.id)).all():
         connection.execute(accounts.update().where(accounts.c.id == user_id)
                            .values(session_token=secrets.token_urlsafe(24)))
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.alter_column('session_token', existing_type=sa.String(length=64), nullable=False)
 
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_column('expires_at')
