@@ -1,8 +1,12 @@
 """Server-side session records: signing out ends a session for good, and the profile manages them."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from lms.accounts import services
 from lms.accounts.models import UserSession
+from lms.db import utcnow
 from lms.extensions import db
 from tests.conftest import PASSWORD, create_user, login, post_form
 
@@ -106,3 +110,21 @@ def test_deactivation_ends_every_session(app, client):
     assert client.get("/profile").status_code == 302
     ended = db.session.scalars(select(UserSession.ended_at).where(UserSession.user_id == trainee.id)).all()
     assert ended and all(ended)
+
+
+def test_an_idle_session_ends_and_last_seen_is_written_at_most_once_a_minute(app):
+    """The loader refuses a session idle past the limit and refreshes last_seen_at only when a minute old."""
+    user = create_user("trainee")
+    now = utcnow()
+    signed_in = services.start_session(db.session, user, now, "browser", "192.0.2.1")
+    db.session.commit()
+    idle = timedelta(hours=8)
+    loaded = services.load_session_user(db.session, signed_in.session_key, now + timedelta(seconds=30), idle)
+    assert loaded.session_id == signed_in.session_id
+    assert not services.touch_session(db.session, loaded, now + timedelta(seconds=30))
+    later = now + timedelta(hours=7)
+    assert services.touch_session(db.session, loaded, later)
+    db.session.commit()
+    assert services.load_session_user(db.session, signed_in.session_key, later + timedelta(hours=7), idle)
+    assert services.load_session_user(db.session, signed_in.session_key, later + timedelta(hours=9), idle) is None
+    assert services.load_session_user(db.session, "not-a-key", now, idle) is None
