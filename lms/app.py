@@ -39,8 +39,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def init_extensions(app: Flask) -> None:
     from lms.accounts import models as _accounts_models  # noqa: F401 - registers the models with the metadata
-    from lms.accounts.routes import unauthorized
-    from lms.accounts.services import load_session_user
+    from lms.accounts.routes import load_signed_in_user, unauthorized
     from lms.api import models as _api_models  # noqa: F401
     from lms.api.services import load_api_user
     from lms.content.services import init_content
@@ -61,7 +60,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(lambda session_id: load_session_user(db.session, session_id))
+    login_manager.user_loader(load_signed_in_user)
     login_manager.request_loader(lambda req: load_api_user(db.session, req))
     login_manager.unauthorized_handler(unauthorized)
     init_content(app)

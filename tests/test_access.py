@@ -4,6 +4,7 @@ import pytest
 from flask import url_for
 
 from lms.access import declared, public
+from lms.accounts.models import MembershipRequest
 from lms.curricula.models import Assignment, Curriculum, CurriculumItem
 from lms.db import utcnow
 from lms.extensions import db
@@ -114,6 +115,12 @@ MATRIX = {
     "certificates.certificates_zip": ("GET", {SUPERVISOR, ADMIN}),
     "accounts.create_api_token": ("POST", SIGNED_IN),
     "accounts.revoke_api_token": ("POST", SIGNED_IN),
+    # Ending a session that is not the caller's changes nothing and says so (302 back to the profile).
+    "accounts.end_session": ("POST", SIGNED_IN),
+    "accounts.end_all_sessions": ("POST", SIGNED_IN),
+    "accounts.membership_requests": ("GET", STAFF),
+    # The fixture's request is the other supervisor's, for the supervisor's trainee: the owner or an admin decides.
+    "accounts.decide_request": ("POST", {SUPERVISOR, ADMIN}),
     "api.my_credits": ("GET", SIGNED_IN),
     "api.my_transcript": ("GET", SIGNED_IN),
     "api.verify": ("GET", EVERYONE),
@@ -178,7 +185,7 @@ def world(app):
     # trainee keeps the cohort membership that lets their supervisor see their credit.
     people["bystander"] = create_user("trainee")
     cohort = create_cohort("Main", supervisors=[people[SUPERVISOR]], trainees=[people[TRAINEE], people["bystander"]])
-    create_cohort("Other", supervisors=[people[OTHER_SUP]])
+    other = create_cohort("Other", supervisors=[people[OTHER_SUP]])
     attempt = QuizAttempt(user_id=people[TRAINEE].id, kind="post_test", source_id="alpha", mode="exam",
                           content_version="test", item_ids=["alpha-001"],
                           layout={"alpha-001": {"options": ["a", "b", "c"]}}, pass_mark=70)
@@ -207,6 +214,11 @@ def world(app):
     instance, _created = start_ticket(db.session, people[TRAINEE].id, ticket, utcnow())
     db.session.commit()
     people["instance_id"] = instance.id
+    membership_request = MembershipRequest(cohort_id=other.id, user_id=people[TRAINEE].id,
+                                           requested_by_id=people[OTHER_SUP].id)
+    db.session.add(membership_request)
+    db.session.commit()
+    people["request_id"] = membership_request.id
     return people, cohort
 
 
@@ -217,7 +229,8 @@ def url_for_endpoint(app, endpoint, people, cohort) -> str:
               "blueprint_id": "mini", "bank_id": "alpha", "credit_id": people["credit_id"], "code": "7K3M-9QXR-2PWD",
               "token_id": 1, "curriculum_id": people["curriculum_id"], "assignment_id": people["assignment_id"],
               "item_id": people["item_id"], "action": "down", "notification_id": people["notification_id"],
-              "instance_id": people["instance_id"], "ticket_id": "new-supplier-ndc-not-linked", "row_id": 1,
+              "instance_id": people["instance_id"], "request_id": people["request_id"], "decision": "decline",
+              "session_id": 10**6, "ticket_id": "new-supplier-ndc-not-linked", "row_id": 1,
               "name": {"sandbox.browse": "staff", "sandbox.create_row": "override_items",
                        "sandbox.delete_row": "override_items"}.get(endpoint, "pockets")}
     if endpoint == "curricula.trainee_detail":
@@ -258,7 +271,7 @@ def test_authorization_matrix(app, world, who):
         else:
             response = post_form(client, url)
         response.close()
-        if who != ANON and endpoint == "accounts.logout" and allowed(response):
+        if who != ANON and endpoint in ("accounts.logout", "accounts.end_all_sessions") and allowed(response):
             login(client, people[who])  # signing out ended the session; sign back in
         if allowed(response) != (who in allowed_roles):
             mismatches.append(f"{method} {endpoint}: {response.status_code}")

@@ -1,11 +1,12 @@
 """WTForms for sign-in, profile, admin user management and cohorts (CSRF via Flask-WTF)."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 
 from lms.access import ROLES
+from lms.api.services import DEFAULT_TOKEN_DAYS, TOKEN_TERMS_DAYS
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
@@ -55,6 +56,8 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField("Repeat the new password",
                             validators=[InputRequired(), EqualTo("new_password", "The two passwords differ.")],
                             render_kw={"autocomplete": "new-password"})
+    revoke_tokens = BooleanField("Also revoke all my API tokens",
+                                 description="Do this if you think someone else may know your password.")
     submit = SubmitField("Change password")
 
 
@@ -95,4 +98,6 @@ class AddSupervisorForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[InputRequired(), Length(max=80)],
                        description="Where you will use it, e.g. “transcript script”.")
+    days = SelectField("Expires after", coerce=int, default=DEFAULT_TOKEN_DAYS,
+                       choices=[SelectChoice(d, f"{d} days") for d in TOKEN_TERMS_DAYS])
     submit = SubmitField("Create token")

@@ -1,18 +1,13 @@
 """Users, cohorts, one-time password links and the audit log."""
 
-import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import utcnow
 from lms.extensions import db
-
-
-def new_session_token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 class AccountIdentity(UserMixin):
@@ -23,14 +18,23 @@ class AccountIdentity(UserMixin):
     email: str
     name: str
     active: bool
-    session_token: str
+
+    # UserMixin compares accounts by get_id(), which only a signed-in session has: ORM rows compare by
+    # identity (one object per row per session), SessionUser by value (it is a dataclass).
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
-    def get_id(self) -> str:  # the session token makes old sessions invalid once it rotates
-        return f"{self.id}:{self.session_token}"
+    def get_id(self) -> str:
+        """The secret key of this sign-in's UserSession row: what Flask-Login keeps in the cookie."""
+        key = getattr(self, "session_key", None)
+        if not key:
+            raise RuntimeError("sign in through accounts.services.start_session, which records the session")
+        return key
 
     @property
     def display_name(self) -> str:
@@ -49,8 +53,6 @@ class User(AccountIdentity, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     nabp_eprofile_id: Mapped[str | None] = mapped_column(String(10))
     birth_mmdd: Mapped[str | None] = mapped_column(String(4))
-    # Rotated on password change and deactivation so existing sessions stop working.
-    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -100,6 +102,77 @@ class CohortSupervisor(db.Model):
 
     cohort: Mapped[Cohort] = relationship(back_populates="supervisors")
     user: Mapped[User] = relationship()
+
+
+MEMBERSHIP_REQUEST_STATUSES = ("pending", "accepted", "declined")
+
+
+class MembershipRequest(db.Model):
+    """A supervisor asking to add a trainee who already belongs to another owner's cohort.
+
+    Until the owner of one of the trainee's cohorts (or an admin) accepts, the requester gets no
+    membership and so sees nothing of the trainee. The partial unique index keeps one pending
+    request per cohort and trainee however many times the form is submitted at once.
+    """
+
+    __tablename__ = "membership_request"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'accepted', 'declined')", name="status"),
+        Index("uq_membership_request_pending", "cohort_id", "user_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)  # the trainee
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+
+    cohort: Mapped[Cohort] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class UserSession(db.Model):
+    """One sign-in on one device. The cookie holds a random key; only its SHA-256 is stored.
+
+    A session is live while ``ended_at`` is empty and it was seen within the idle limit; signing
+    out, "sign out everywhere", a password change and deactivation set ``ended_at``.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    ended_at: Mapped[datetime | None]
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in (or one in progress), counted per (email, address) and per address.
+
+    Keyed by the email as typed (normalised), not by user id, so unknown emails are throttled
+    exactly like real ones and the throttle reveals nothing about which accounts exist.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_account_ip_at", "account", "ip", "at"),
+        Index("ix_login_failure_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class PasswordLink(db.Model):

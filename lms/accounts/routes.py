@@ -2,15 +2,15 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
 
 from lms.access import public, roles, rule, signed_in
 from lms.accounts import forms, services
-from lms.accounts.models import AuditEvent, Cohort, User
-from lms.accounts.services import AccountError, Actor
+from lms.accounts.models import AuditEvent, Cohort, MembershipRequest, User
+from lms.accounts.services import AccountError, Actor, SignInThrottled, Throttle
 from lms.api import services as api_tokens
 from lms.api.models import ApiToken
 from lms.db import utcnow
@@ -57,34 +57,56 @@ def unauthorized():
     return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
 
 
-def _login_account_key() -> str:
-    return "login-account:" + services.normalize_email(request.form.get("email", ""))[:254]
+def load_signed_in_user(session_key: str):
+    """Flask-Login user loader: the live session named by the cookie, or nobody."""
+    now = utcnow()
+    user = services.load_session_user(db.session, session_key, now, current_app.permanent_session_lifetime)
+    if user is not None and services.touch_session(db.session, user, now):
+        # At most once a minute. Flask-Login loads the user when a view first asks for it, which the
+        # access decorators do before the view runs, so nothing else is pending in this transaction.
+        db.session.commit()
+    return user
+
+
+def _sign_in(user: User) -> None:
+    """Start a recorded session for ``user`` on this client (the caller commits)."""
+    login_user(services.start_session(db.session, user, utcnow(), request.user_agent.string or "",
+                                      request.remote_addr or ""))
+
+
+def _throttles() -> tuple[Throttle, Throttle]:
+    config = current_app.config
+    return Throttle.parse(config["LOGIN_LIMIT_PER_ACCOUNT"]), Throttle.parse(config["LOGIN_LIMIT_PER_IP"])
 
 
 # --- sign-in ---------------------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"],
-               error_message="Too many sign-in attempts from your network. Wait a few minutes and try again.")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_login_account_key, deduct_when=lambda response: g.get("login_failed", False),
-               error_message="Too many failed sign-in attempts for this account. Wait 15 minutes and try again.")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = forms.LoginForm()
     if form.validate_on_submit():
+        ip, per_account, per_ip = request.remote_addr or "", *_throttles()
+        # Failures are counted in the database, so every worker and server sees the same numbers.
+        attempt = services.begin_sign_in(db.session, form.email.data, ip, utcnow(), per_account, per_ip)
+        db.session.commit()
         try:
-            user = services.authenticate(db.session, form.email.data, form.password.data,
-                                         request.remote_addr or "", utcnow())
+            services.check_sign_in(db.session, attempt, utcnow(), per_account, per_ip)
+        except SignInThrottled as throttled:
+            db.session.commit()
+            flash(str(throttled), "error")
+            return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(throttled.retry_after)}
+        try:
+            user = services.authenticate(db.session, form.email.data, form.password.data, ip, utcnow())
         except AccountError as error:
-            db.session.commit()  # keep the audit record of the failed attempt
-            g.login_failed = True
+            db.session.commit()  # keep the failure (it counts) and its audit record
             flash(str(error), "error")
             return render_template("accounts/login.html", form=form), 200
+        services.forget_attempt(db.session, attempt)
+        _sign_in(user)
         db.session.commit()
-        login_user(user)
         return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
     return render_template("accounts/login.html", form=form)
 
@@ -94,6 +116,8 @@ def login():
 def logout():
     form = forms.LogoutForm()
     if form.validate_on_submit():
+        if current_user.session_id is not None:
+            services.end_session(db.session, current_user.id, current_user.session_id, utcnow())
         services.audit(db.session, actor(), "logout", me())
         db.session.commit()
         logout_user()
@@ -148,12 +172,15 @@ def profile():
     return _profile_page(form, password_form)
 
 
-def _profile_page(form, password_form, status: int = 200, new_token: str | None = None):
+def _profile_page(form, password_form, status: int = 200, new_token: str | None = None, token_form=None):
     tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)
                                 .order_by(ApiToken.created_at.desc())).all()
+    now = utcnow()
+    sessions = services.live_sessions(db.session, current_user.id, now, current_app.permanent_session_lifetime)
     return render_template("accounts/profile.html", form=form, password_form=password_form, tokens=tokens,
-                           token_form=forms.TokenForm(prefix="token"), new_token=new_token,
-                           action_form=forms.ActionForm()), status
+                           token_form=token_form or forms.TokenForm(prefix="token"), new_token=new_token,
+                           action_form=forms.ActionForm(), sessions=sessions, now=now,
+                           current_session_id=current_user.session_id), status
 
 
 @bp.route("/profile/api-tokens", methods=["POST"])
@@ -164,16 +191,18 @@ def create_api_token():
     secret = None
     if token_form.validate_on_submit():
         try:
-            _token, secret = api_tokens.create_token(db.session, actor(), user.id, token_form.name.data, utcnow())
+            _token, secret = api_tokens.create_token(db.session, actor(), user.id, token_form.name.data, utcnow(),
+                                                     token_form.days.data)
         except api_tokens.TokenError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()
+            token_form = None  # a fresh form for the next token
     else:
-        flash("Name the token.", "error")
+        flash("Name the token and choose how long it lasts from the list.", "error")
     return _profile_page(forms.ProfileForm(obj=user, formdata=None), forms.ChangePasswordForm(prefix="pw"),
-                         new_token=secret)
+                         new_token=secret, token_form=token_form)
 
 
 @bp.route("/profile/api-tokens/<int:token_id>/revoke", methods=["POST"])
@@ -199,16 +228,45 @@ def change_password():
     if password_form.validate_on_submit():
         try:
             services.change_password(db.session, actor(), user, password_form.current_password.data,
-                                     password_form.new_password.data)
+                                     password_form.new_password.data, utcnow(), password_form.revoke_tokens.data)
         except AccountError as error:
             db.session.rollback()
             _form_error(password_form, error)
         else:
+            _sign_in(user)  # every session ended, this one too: this device continues in a new one
             db.session.commit()
-            login_user(user)  # the session token rotated: renew this session, end the others
-            flash("Your password is changed. Other devices have been signed out.", "success")
+            flash("Your password is changed. Other devices have been signed out"
+                  + (" and your API tokens revoked." if password_form.revoke_tokens.data else "."), "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(form, password_form, status=400)
+
+
+@bp.route("/profile/sessions/<int:session_id>/end", methods=["POST"])
+@signed_in
+def end_session(session_id: int):
+    if not services.end_session(db.session, current_user.id, session_id, utcnow()):
+        flash("That session is not one of yours or has already ended.", "error")
+        return redirect(url_for("accounts.profile") + "#sessions-h")
+    services.audit(db.session, actor(), "session.ended", None, session_id=session_id)
+    db.session.commit()
+    if session_id == current_user.session_id:
+        logout_user()
+        flash("You are signed out.", "info")
+        return redirect(url_for("accounts.login"))
+    flash("That session is signed out.", "success")
+    return redirect(url_for("accounts.profile") + "#sessions-h")
+
+
+@bp.route("/profile/sessions/end-all", methods=["POST"])
+@signed_in
+def end_all_sessions():
+    """Sign out everywhere: every session of this account ends, this one included."""
+    ended = services.end_all_sessions(db.session, current_user.id, utcnow())
+    services.audit(db.session, actor(), "session.ended_everywhere", None, sessions_ended=ended)
+    db.session.commit()
+    logout_user()
+    flash("You are signed out everywhere. Sign in again on the devices you use.", "info")
+    return redirect(url_for("accounts.login"))
 
 
 # --- admin: users ----------------------------------------------------------------------
@@ -291,7 +349,7 @@ def user_set_active(user_id: int):
     user = db.get_or_404(User, user_id)
     make_active = request.form.get("active") == "1"
     try:
-        services.set_active(db.session, actor(), user, make_active)
+        services.set_active(db.session, actor(), user, make_active, utcnow())
     except AccountError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -336,7 +394,8 @@ def _supervisor_choices() -> list[SelectChoice]:
 @roles("supervisor", "admin")
 def cohort_list():
     cohorts = services.visible_cohorts(db.session, current_user)
-    return render_template("accounts/cohorts.html", cohorts=cohorts)
+    return render_template("accounts/cohorts.html", cohorts=cohorts,
+                           pending_requests=len(services.requests_to_decide(db.session, current_user)))
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
@@ -368,14 +427,15 @@ def cohort_detail(cohort_id: int):
     status = 200
     if member_form.submit.data and member_form.validate_on_submit():
         try:
-            services.add_member(db.session, actor(), cohort, member_form.email.data)
+            services.add_member(db.session, actor(), current_user, cohort, member_form.email.data, utcnow())
         except AccountError as error:
             db.session.rollback()
             _form_error(member_form, error)
             status = 400
         else:
             db.session.commit()
-            flash(f"Added {member_form.email.data} to {cohort.name}.", "success")
+            # One wording whatever happened: it must not tell which emails are trainees, staff or unknown.
+            flash(services.ADD_MEMBER_MESSAGE, "info")
             return redirect(url_for("accounts.cohort_detail", cohort_id=cohort.id))
     elif member_form.submit.data:
         status = 400
@@ -431,3 +491,45 @@ def cohort_remove_supervisor(cohort_id: int, user_id: int):
         db.session.commit()
         flash("Supervisor removed.", "success")
     return redirect(url_for("accounts.cohort_detail", cohort_id=cohort.id))
+
+
+# --- membership requests -----------------------------------------------------------------
+
+@bp.route("/cohorts/requests")
+@roles("supervisor", "admin")
+def membership_requests():
+    """Requests from other supervisors to add trainees of this supervisor's cohorts (every request, for admins)."""
+    pending = services.requests_to_decide(db.session, current_user)
+    return render_template("accounts/requests.html", requests=pending, action_form=forms.ActionForm())
+
+
+def _request_decider(view_args: dict) -> None:
+    membership_request = db.session.get(MembershipRequest, view_args["request_id"])
+    # 404 rather than 403: a request says who asked for whom, which is not for anyone else to learn.
+    if membership_request is None or not services.can_decide_request(db.session, current_user, membership_request):
+        abort(404)
+
+
+request_decider = rule("owner of a cohort the trainee is in (not the requester), or admin", ("supervisor", "admin"),
+                       _request_decider)
+
+
+@bp.route("/cohorts/requests/<int:request_id>/<any(accept, decline):decision>", methods=["POST"])
+@request_decider
+def decide_request(request_id: int, decision: str):
+    membership_request = db.session.get(MembershipRequest, request_id)
+    form = forms.ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.decide_request(db.session, actor(), current_user, membership_request, decision == "accept",
+                                utcnow())
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        who, cohort = membership_request.user.email, membership_request.cohort.name
+        flash(f"Added {who} to {cohort}." if decision == "accept" else f"Declined adding {who} to {cohort}.",
+              "success")
+    return redirect(url_for("accounts.membership_requests"))

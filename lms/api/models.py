@@ -18,5 +18,7 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))  # shown in lists so people can tell tokens apart
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Chosen when the token is created (90 days unless the user picks another allowed term).
+    expires_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

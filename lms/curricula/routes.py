@@ -41,11 +41,7 @@ def _assignment_manager(view_args: dict) -> None:
     assignment = db.session.get(Assignment, view_args["assignment_id"])
     if assignment is None:
         abort(404)
-    if current_user.role == "admin":
-        return
-    cohort_ids = [assignment.cohort_id] if assignment.cohort_id else db.session.scalars(
-        select(CohortMember.cohort_id).where(CohortMember.user_id == assignment.user_id)).all()
-    if not any(accounts.can_manage_cohort(db.session, current_user, c) for c in cohort_ids):
+    if not services.can_manage_assignment(db.session, current_user, assignment):
         abort(403)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts.models import Cohort, CohortMember, User
-from lms.accounts.services import Actor, SessionUser, audit, can_manage_cohort
+from lms.accounts.services import Actor, SessionUser, audit, can_manage_cohort, can_manage_trainee
 from lms.content.loader import Catalog
 from lms.curricula.kinds import ITEM_KINDS, NOT_STARTED, ItemStatus, Ref
 from lms.curricula.models import Assignment, Curriculum, CurriculumItem, DueDateExtension
@@ -124,10 +124,8 @@ def assign(session: Session, actor: Actor, assigner: SessionUser | User, curricu
     if cohort_id is not None:
         if session.get(Cohort, cohort_id) is None or not can_manage_cohort(session, assigner, cohort_id):
             raise PermissionError("You can assign only to cohorts you supervise.")
-    else:
-        cohort_ids = session.scalars(select(CohortMember.cohort_id).where(CohortMember.user_id == user_id)).all()
-        if assigner.role != "admin" and not any(can_manage_cohort(session, assigner, c) for c in cohort_ids):
-            raise PermissionError("You can assign only to trainees in cohorts you supervise.")
+    elif not can_manage_trainee(session, assigner, user_id):
+        raise PermissionError("You can assign only to trainees in cohorts you supervise.")
     assignment = Assignment(curriculum_id=curriculum.id, cohort_id=cohort_id, user_id=user_id, start_on=start_on,
                             due_on=due_on, curriculum_version=curriculum.version, created_by_id=actor.user_id,
                             created_at=now)
@@ -137,6 +135,14 @@ def assign(session: Session, actor: Actor, assigner: SessionUser | User, curricu
           user_id=user_id, due_on=due_on.isoformat())
     notices.notify_assigned(session, assignment, curriculum.name, now)  # in this transaction: no cron needed
     return assignment
+
+
+def can_manage_assignment(session: Session, user: SessionUser | User, assignment: Assignment) -> bool:
+    """Who may see, extend and unassign an assignment: admins, the owners of the cohort it was made
+    through, and for an individual assignment the owners of the trainee's cohorts."""
+    if assignment.cohort_id is not None:
+        return can_manage_cohort(session, user, assignment.cohort_id)
+    return can_manage_trainee(session, user, assignment.user_id)
 
 
 def extend_due(session: Session, actor: Actor, assignment: Assignment, user_id: int, due_on: date,

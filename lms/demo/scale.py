@@ -39,7 +39,7 @@ def scale(session: Session, catalog: Catalog, library: Library, trainees: int, i
     first_id = (session.scalar(select(User.id).order_by(User.id.desc()).limit(1)) or 0) + 1
     session.execute(insert(User), [
         {"id": first_id + i, "email": f"trainee{i}.{tag}@demo.test", "name": f"Trainee {i:05d}", "role": "trainee",
-         "password_hash": None, "active": True, "session_token": f"{tag}-{i}", "created_at": now}
+         "password_hash": None, "active": True, "created_at": now}
         for i in range(trainees)])
     user_ids = list(range(first_id, first_id + trainees))
     session.execute(insert(CohortMember), [{"cohort_id": cohort.id, "user_id": u, "joined_at": now}

@@ -399,14 +399,9 @@ def visible_attempts(session: Session, viewer) -> list[AttemptRow]:
 
 def can_review(session: Session, viewer, instance: SandboxInstance) -> bool:
     """Admins, and supervisors of a cohort the instance's trainee belongs to, may review an attempt."""
-    from lms.accounts.models import CohortMember, CohortSupervisor
+    from lms.accounts.services import can_manage_trainee
 
-    if viewer.role == "admin":
-        return True
-    return viewer.role == "supervisor" and session.scalar(
-        select(func.count()).select_from(CohortMember)
-        .join(CohortSupervisor, CohortSupervisor.cohort_id == CohortMember.cohort_id)
-        .where(CohortMember.user_id == instance.user_id, CohortSupervisor.user_id == viewer.id)) > 0
+    return can_manage_trainee(session, viewer, instance.user_id)
 
 
 def submissions(session: Session, instance: SandboxInstance) -> list[SandboxSubmission]:

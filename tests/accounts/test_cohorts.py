@@ -30,10 +30,13 @@ def test_supervisor_adds_and_removes_a_trainee(app, client, login_as):
 
 
 def test_only_trainees_join_as_members(app, client, login_as):
+    """A staff email adds nobody (and the answer does not say it is staff: see test_membership_requests)."""
     supervisor = login_as("supervisor")
     cohort = create_cohort("Mine", supervisors=[supervisor])
-    response = post_form(client, f"/cohorts/{cohort.id}", {"member-email": supervisor.email, "member-submit": "1"})
-    assert "only trainees join" in response.text
+    response = post_form(client, f"/cohorts/{cohort.id}", {"member-email": supervisor.email, "member-submit": "1"},
+                         follow_redirects=True)
+    assert "If a trainee account has that email" in response.text
+    assert db.session.query(CohortMember).filter_by(cohort_id=cohort.id).count() == 0
 
 
 def test_supervisor_cannot_change_another_supervisors_cohort(app, client, login_as):
