@@ -15,6 +15,7 @@ from lms.api import services as api_tokens
 from lms.api.models import ApiToken
 from lms.db import utcnow
 from lms.extensions import db, limiter
+from lms.validation import page_arg
 
 bp = Blueprint("accounts", __name__)
 
@@ -218,7 +219,7 @@ def change_password():
 def user_list():
     query_text = request.args.get("q", "").strip()
     role = request.args.get("role", "")
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     query = select(User)
     if query_text:
         like = f"%{query_text.lower()}%"
@@ -304,7 +305,7 @@ def user_set_active(user_id: int):
 @bp.route("/admin/audit")
 @roles("admin")
 def audit_log():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     action = request.args.get("action", "").strip()
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     if action:

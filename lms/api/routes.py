@@ -1,6 +1,6 @@
 """/api/v1: JSON for scripts and other systems. Token auth (Authorization: Bearer ...); GET only."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_login import current_user
@@ -14,6 +14,7 @@ from lms.certificates import services as certificates
 from lms.extensions import db, limiter
 from lms.progress import services as progress
 from lms.progress.models import Credit
+from lms.validation import DateRange
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -27,17 +28,13 @@ def _credit_json(credit: Credit) -> dict:
 
 
 def _dates() -> tuple[datetime | None, datetime | None]:
-    def parse(name):
-        raw = request.args.get(name, "").strip()
-        if not raw:
-            return None
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            abort(400, description=f"{name} must be a date like 2026-01-31")
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    dates = DateRange(request.args, labels=("start", "end"))
+    dates.raise_for_errors()  # 400 {"error": ..., "message": "end must be between ..."}
 
-    start, end = parse("start"), parse("end")
+    def moment(day):
+        return datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
+
+    start, end = moment(dates.start), moment(dates.end)
     return start, end + timedelta(days=1) if end else None
 
 
