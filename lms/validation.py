@@ -2,7 +2,7 @@
 
 Everything a request carries (path segments, query strings, form fields) is checked here before it reaches a
 service or the database, so bad input answers 400/404 with a message naming the field instead of overflowing a
-driver (an id of 2**63 on PostgreSQL's BIGINT, a due date of 9999-12-31 plus one day) or being stored where it
+driver (an id past PostgreSQL's 32-bit INTEGER keys, a due date of 9999-12-31 plus one day) or being stored where it
 cannot be shown (a NUL byte, a right-to-left override in a name).
 
 - Integers: only ASCII digits 0-9 count. ``str.isdigit()`` also accepts "²" (which ``int()`` refuses) and
@@ -25,11 +25,11 @@ from wtforms import DateField as _WTFormsDateField
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-MAX_ID = 2**63 - 1  # PostgreSQL BIGINT; SQLite's INTEGER is the same 8 bytes
+MAX_ID = 2**31 - 1  # every id column is INTEGER, which PostgreSQL stores in 4 bytes (SQLite in up to 8)
 MAX_PAGE = 100_000  # pagination: far past any real list, far below an offset that overflows
 DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2199, 12, 31)
 
-_ASCII_INT = re.compile(r"-?[0-9]{1,19}")  # 19 digits hold every 64-bit value; longer is out of range anyway
+_ASCII_INT = re.compile(r"-?[0-9]{1,19}")  # 19 digits hold every 64-bit value; longer is out of every range here
 
 
 class InputError(BadRequest):
@@ -68,7 +68,8 @@ def page_arg(name: str = "page") -> int:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """The app's ``<int:...>`` converter: ASCII digits only, 0 to 2**63-1, so any other id is a plain 404."""
+    """The app's ``<int:...>`` converter: ASCII digits only, 0 to MAX_ID (2**31-1), so any other id is a plain 404
+    instead of an integer the database driver cannot send."""
 
     regex = r"[0-9]{1,19}"
 
