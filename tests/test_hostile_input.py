@@ -8,7 +8,7 @@ import os
 import random
 import re
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,7 +30,7 @@ from lms.sandbox import services as sandbox
 from lms.sandbox.editors import EDITORS
 from lms.sandbox.models import AuditEntry, Pocket, Product
 from lms.validation import MAX_ID, parse_int
-from tests.conftest import create_cohort, create_user, csrf_token, login, post_form
+from tests.conftest import PASSWORD, create_cohort, create_user, csrf_token, login, post_form
 
 TICKET = "new-supplier-ndc-not-linked"
 TOO_BIG = str(2**63)
@@ -283,6 +283,14 @@ def test_a_good_opened_stamp_still_records_the_time(client, login_as):
     login_as("trainee")
     post_form(client, "/modules/alpha/first/read", {"opened": opened_token(utcnow() - timedelta(seconds=90))})
     assert 85 <= db.session.scalars(select(LessonRead)).one().seconds_on_page <= 120
+
+
+@pytest.mark.parametrize("target", ["//[", "/\\evil.test/", "/ok\x07"])
+def test_a_malformed_next_address_after_sign_in_goes_home(client, target):
+    user = create_user("trainee")
+    response = post_form(client, "/login?" + urlencode({"next": target}), {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert "evil" not in response.location and "[" not in response.location
 
 
 # --- text ----------------------------------------------------------------------------------------------------------

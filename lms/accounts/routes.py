@@ -15,7 +15,7 @@ from lms.api import services as api_tokens
 from lms.api.models import ApiToken
 from lms.db import utcnow
 from lms.extensions import db, limiter
-from lms.validation import page_arg
+from lms.validation import page_arg, text_problem
 
 bp = Blueprint("accounts", __name__)
 
@@ -42,9 +42,12 @@ def _form_error(form, error: AccountError) -> None:
 
 def _safe_next(target: str | None) -> str | None:
     """Allow only same-site relative redirects after sign-in."""
-    if not target:
+    if not target or "\\" in target or text_problem(target):  # browsers read /\host as //host
         return None
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "//[": an unclosed IPv6 host
+        return None
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
