@@ -339,6 +339,15 @@ def test_hostile_names_are_refused_with_a_message(client, login_as, name, status
     assert db.session.get(User, user.id).name == "Ann Lee"
 
 
+def test_an_nabp_id_in_other_scripts_digits_is_refused(client, login_as):
+    user = login_as("trainee")
+    response = post_form(client, "/profile", {"name": "Ann Lee", "email": user.email, "nabp_eprofile_id": "١٢٣٤٥٦٧",
+                                              "birth_mmdd": "", "submit": "Save profile"})
+    assert "An NABP e-Profile ID is 6 to 10 digits." in response.text
+    db.session.expire_all()
+    assert db.session.get(User, user.id).nabp_eprofile_id is None
+
+
 def test_names_in_other_scripts_and_with_line_breaks_in_text_areas_are_fine(client, login_as):
     user = login_as("trainee")
     assert _profile(client, "Zoë Ångström-王").status_code == 302
