@@ -155,15 +155,6 @@ class DateRange:
             raise InputError(" ".join(self.errors.values()))
 
 
-class SaneDate:
-    """WTForms validator: the date lies in the range the site accepts."""
-
-    def __call__(self, form, field):
-        problem = date_problem(field.data, str(field.label.text))
-        if problem:
-            raise ValidationError(problem)
-
-
 class DateField(_WTFormsDateField):
     """WTForms' DateField limited to the sane range (1900-01-01 to 2199-12-31)."""
 
