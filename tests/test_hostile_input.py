@@ -516,8 +516,8 @@ def _walker(client, token, rule, path_values, form_value, writes):
     return walk
 
 
-# Four per rule keep the walk near 10 s a role; raise it locally to search harder: LMS_HOSTILE_EXAMPLES=50 pytest ...
-EXAMPLES_PER_RULE = int(os.environ.get("LMS_HOSTILE_EXAMPLES", "4"))
+# Eight per rule keep the whole walk near 30 s per database; search harder locally: LMS_HOSTILE_EXAMPLES=50 pytest ...
+EXAMPLES_PER_RULE = int(os.environ.get("LMS_HOSTILE_EXAMPLES", "8"))
 
 
 @pytest.mark.parametrize("role", ROLES)
