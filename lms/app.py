@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms import access
 from lms.config import PROJECT_ROOT, load_config
 from lms.extensions import csrf, db, limiter, login_manager, migrate
+from lms.validation import init_validation
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     load_config(app, overrides)
     init_extensions(app)
+    init_validation(app)  # the bounded <int:...> converter must exist before any blueprint adds its rules
     register_blueprints(app)
     register_cli(app)
     register_request_hooks(app)

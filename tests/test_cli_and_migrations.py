@@ -92,3 +92,26 @@ def test_migrations_build_exactly_the_models_schema(tmp_path, migration_url):
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         db.engine.dispose()
     assert diff == []
+
+
+def test_the_input_bounds_migration_pulls_out_of_range_due_dates_into_range(tmp_path, migration_url):
+    """Rows stored before 0013 with a 9999-12-31 due date are clamped, so adding the CHECK constraints succeeds."""
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from lms.curricula.models import Assignment, Curriculum
+
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=migration_url)
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            conn.execute(insert(User).values(id=1, email="s@hospital.test", name="S", role="supervisor"))
+            conn.execute(insert(Curriculum).values(id=1, name="C", owner_id=1))
+            conn.execute(insert(Assignment).values(id=1, curriculum_id=1, cohort_id=None, user_id=1,
+                                                   start_on=date(2026, 1, 1), due_on=date(9999, 12, 31),
+                                                   curriculum_version=1, created_by_id=1))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(select(Assignment.__table__.c.due_on)).scalar_one() == date(2199, 12, 31)
+        db.engine.dispose()

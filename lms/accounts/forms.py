@@ -1,12 +1,12 @@
 """WTForms for sign-in, profile, admin user management and cohorts (CSRF via Flask-WTF)."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 
 from lms.access import ROLES
 from lms.api.services import DEFAULT_TOKEN_DAYS, TOKEN_TERMS_DAYS
+from lms.validation import FlaskForm, Name
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
@@ -33,7 +33,7 @@ class ActionForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField("Full name (as it should appear on certificates)",
-                       validators=[InputRequired(), Length(max=120)], render_kw={"autocomplete": "name"})
+                       validators=[InputRequired(), Length(max=120), Name()], render_kw={"autocomplete": "name"})
     email = EmailField("Email", validators=[InputRequired(), Email, Length(max=254)],
                        render_kw={"autocomplete": "email"})
     nabp_eprofile_id = StringField(
@@ -72,14 +72,14 @@ class SetPasswordForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    name = StringField("Full name", validators=[InputRequired(), Length(max=120)])
+    name = StringField("Full name", validators=[InputRequired(), Length(max=120), Name()])
     email = EmailField("Email", validators=[InputRequired(), Email, Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
     submit = SubmitField("Save")
 
 
 class CohortForm(FlaskForm):
-    name = StringField("Cohort name", validators=[InputRequired(), Length(max=120)])
+    name = StringField("Cohort name", validators=[InputRequired(), Length(max=120), Name()])
     description = TextAreaField("Description (optional)", validators=[Optional(), Length(max=500)])
     supervisor_id = SelectField("Owning supervisor", coerce=int, validators=[InputRequired()])
     submit = SubmitField("Create cohort")
@@ -96,7 +96,7 @@ class AddSupervisorForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[InputRequired(), Length(max=80)],
+    name = StringField("Token name", validators=[InputRequired(), Length(max=80), Name()],
                        description="Where you will use it, e.g. “transcript script”.")
     days = SelectField("Expires after", coerce=int, default=DEFAULT_TOKEN_DAYS,
                        choices=[SelectChoice(d, f"{d} days") for d in TOKEN_TERMS_DAYS])

@@ -15,6 +15,7 @@ from lms.api import services as api_tokens
 from lms.api.models import ApiToken
 from lms.db import utcnow
 from lms.extensions import db, limiter
+from lms.validation import page_arg, text_problem
 
 bp = Blueprint("accounts", __name__)
 
@@ -41,9 +42,12 @@ def _form_error(form, error: AccountError) -> None:
 
 def _safe_next(target: str | None) -> str | None:
     """Allow only same-site relative redirects after sign-in."""
-    if not target:
+    if not target or "\\" in target or text_problem(target):  # browsers read /\host as //host
         return None
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "//[": an unclosed IPv6 host
+        return None
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
@@ -276,7 +280,7 @@ def end_all_sessions():
 def user_list():
     query_text = request.args.get("q", "").strip()
     role = request.args.get("role", "")
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     query = select(User)
     if query_text:
         like = f"%{query_text.lower()}%"
@@ -362,7 +366,7 @@ def user_set_active(user_id: int):
 @bp.route("/admin/audit")
 @roles("admin")
 def audit_log():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     action = request.args.get("action", "").strip()
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     if action:

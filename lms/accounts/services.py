@@ -31,8 +31,8 @@ from lms.accounts.models import (
 from lms.api.models import ApiToken
 
 MIN_PASSWORD_LENGTH = 12
-NABP_ID = re.compile(r"\d{6,10}")
-MMDD = re.compile(r"(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
+NABP_ID = re.compile(r"[0-9]{6,10}")  # ASCII digits only: \d also matches other scripts' digits
+MMDD = re.compile(r"(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])")
 DAYS_IN_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 # Compared against when an email is unknown, so a miss costs as much time as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))

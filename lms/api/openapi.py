@@ -1,11 +1,9 @@
 """The OpenAPI 3 description of /api/v1. Tests keep it and the URL map in step, and schemathesis keeps it and
 what the API answers in step."""
 
-from datetime import date
+# What the handlers accept (lms.validation's bounds); the document states them so clients and schemathesis know them.
+from lms.validation import DATE_MAX, DATE_MIN, MAX_ID
 
-# What the handlers accept; the document states the same bounds so that clients (and schemathesis) know them.
-DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2199, 12, 31)
-MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL); a larger number names nothing
 # Years 1900-2199, months 01-12, days 01-31; `format: date` rules out the days a month does not have.
 DATE_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 

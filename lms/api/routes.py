@@ -1,7 +1,7 @@
 """/api/v1: JSON for scripts and other systems. Token auth (Authorization: Bearer ...); GET only."""
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_login import current_user
@@ -15,6 +15,7 @@ from lms.certificates import services as certificates
 from lms.extensions import db, limiter
 from lms.progress import services as progress
 from lms.progress.models import Credit
+from lms.validation import DateRange
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -28,19 +29,18 @@ def _credit_json(credit: Credit) -> dict:
 
 
 def _dates() -> tuple[datetime | None, datetime | None]:
-    def parse(name):
-        if name not in request.args:
-            return None  # no limit; present but empty is refused, as the document says
-        raw = request.args[name]
-        try:
-            day = date.fromisoformat(raw) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw) else None
-        except ValueError:  # a day the month does not have
-            day = None
-        if day is None or not DATE_MIN <= day <= DATE_MAX:
+    # The document says a date parameter, when present, is exactly YYYY-MM-DD: refuse an empty or padded one
+    # here, since DateRange (shared with the pages' forms) treats a blank field as "no limit".
+    for name in ("start", "end"):
+        if name in request.args and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", request.args[name]):
             abort(400, description=f"{name} must be a date like 2026-01-31, from {DATE_MIN} to {DATE_MAX}")
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    dates = DateRange(request.args, labels=("start", "end"))
+    dates.raise_for_errors()  # 400 {"error": ..., "message": "end must be between ..."}
 
-    start, end = parse("start"), parse("end")
+    def moment(day):
+        return datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
+
+    start, end = moment(dates.start), moment(dates.end)
     return start, end + timedelta(days=1) if end else None
 
 

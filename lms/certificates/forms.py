@@ -1,8 +1,9 @@
 """Forms for verification, revocation and cohort exports."""
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
+
+from lms.validation import FlaskForm
 
 
 class RevokeForm(FlaskForm):

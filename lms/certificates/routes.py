@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -32,6 +32,7 @@ from lms.db import utcnow
 from lms.extensions import db, limiter
 from lms.progress.models import Credit
 from lms.progress.routes import csv_response
+from lms.validation import DateRange
 
 bp = Blueprint("certificates", __name__)
 ZIP_BATCH = 100  # credits loaded at a time while a ZIP streams
@@ -256,17 +257,10 @@ def correct_name(credit_id: int):
 
 # --- supervisor exports ------------------------------------------------------------------------
 
-def _range() -> tuple[datetime | None, datetime | None, str]:
-    def parse(name):
-        raw = request.args.get(name, "").strip()
-        try:
-            return date.fromisoformat(raw) if raw else None
-        except ValueError:
-            abort(400, description=f"{name} must be a date like 2026-01-31.")
-
-    start, end = parse("start"), parse("end")
-    if start and end and end < start:
-        abort(400, description="The end date is before the start date.")
+def _range(dates: DateRange | None = None) -> tuple[datetime | None, datetime | None, str]:
+    dates = dates or DateRange(request.args)
+    dates.raise_for_errors()  # downloads have no form to show it on: a 400 page with the message
+    start, end = dates.start, dates.end
     label = f"{start or 'start'}_to_{end or 'today'}"
     return (datetime(start.year, start.month, start.day, tzinfo=UTC) if start else None,
             datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1) if end else None, label)
@@ -276,12 +270,16 @@ def _range() -> tuple[datetime | None, datetime | None, str]:
 @cohort_manager
 def exports(cohort_id: int):
     cohort = db.session.get(Cohort, cohort_id)
-    start, end, _label = _range()
+    dates = DateRange(request.args)
+    if dates.errors:
+        return render_template("certificates/exports.html", cohort=cohort, credits=[], valid=[], flagged=0,
+                               args=request.args, errors=dates.errors), 400
+    start, end, _label = _range(dates)
     credits = services.cohort_credits(db.session, cohort.id, start, end)
     valid = [c for c in credits if not c.revoked]
     flagged = sum(1 for row in services.cpe_rows(valid, utcnow()) if row[-1])
     return render_template("certificates/exports.html", cohort=cohort, credits=credits, valid=valid,
-                           flagged=flagged, args=request.args)
+                           flagged=flagged, args=request.args, errors={})
 
 
 @bp.route("/cohorts/<int:cohort_id>/exports/cpe-monitor.csv")

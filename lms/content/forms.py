@@ -1,7 +1,8 @@
 """The mark-as-read form. It carries a signed timestamp of when the page was served."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
+
+from lms.validation import FlaskForm
 
 
 class MarkReadForm(FlaskForm):

@@ -30,6 +30,7 @@ from lms.extensions import db
 from lms.progress import services as progress
 from lms.progress.routes import issue_credit
 from lms.quizzes.services import get_library
+from lms.validation import parse_int
 
 bp = Blueprint("content", __name__)
 
@@ -48,9 +49,11 @@ def opened_token(now: datetime) -> str:
 def seconds_since(token: str, now: datetime) -> int | None:
     """Seconds since the page carrying ``token`` was served, or None if the stamp is not ours or too old."""
     stamp, _, mac = (token or "").partition(".")
-    if not stamp.isdigit() or not hmac.compare_digest(mac, _opened_mac(stamp)):
+    opened = parse_int(stamp)  # ASCII digits only: "²" passes str.isdigit() but not int()
+    # compare_digest refuses non-ASCII str; as bytes any text compares (and fails) in constant time.
+    if opened is None or not hmac.compare_digest(mac.encode(), _opened_mac(stamp).encode()):
         return None
-    seconds = int(now.timestamp()) - int(stamp)
+    seconds = int(now.timestamp()) - opened
     return seconds if 0 <= seconds <= 24 * 3600 else None
 
 

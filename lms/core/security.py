@@ -55,7 +55,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(error):
-        return _error_page(400, "Bad request", getattr(error, "description", "") or "The request was not valid.")
+        return _error_page(400, getattr(error, "title", "Bad request"),
+                           getattr(error, "description", "") or "The request was not valid.")
 
     @app.errorhandler(403)
     def forbidden(error):

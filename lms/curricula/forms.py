@@ -1,15 +1,15 @@
 """Forms for building curricula and assigning them."""
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from lms.curricula.kinds import ITEM_KINDS
+from lms.validation import DateField, FlaskForm, Name, WholeNumberField
 
 
 class CurriculumForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired(), Length(max=120)])
+    name = StringField("Name", validators=[InputRequired(), Length(max=120), Name()])
     description = TextAreaField("Description (optional)", validators=[Optional(), Length(max=1000)])
     submit = SubmitField("Create curriculum")
 
@@ -17,10 +17,10 @@ class CurriculumForm(FlaskForm):
 class ItemForm(FlaskForm):
     ref = SelectField("Item", validators=[InputRequired("Choose what to add.")])
     required = BooleanField("Required", default=True)
-    min_score = IntegerField("Minimum score for a practice exam (%)", validators=[Optional(), NumberRange(0, 100)],
-                             description="Leave empty to use the exam's pass mark.")
-    expected_minutes = IntegerField("Expected duration (minutes)", default=60,
-                                    validators=[InputRequired(), NumberRange(1, 6000)])
+    min_score = WholeNumberField("Minimum score for a practice exam (%)", validators=[Optional()], low=0, high=100,
+                                 description="Leave empty to use the exam's pass mark.")
+    expected_minutes = WholeNumberField("Expected duration (minutes)", default=60, validators=[InputRequired()],
+                                        low=1, high=6000)
     submit = SubmitField("Add item")
 
     def set_choices(self, options: dict[str, list[tuple[str, str]]]) -> None:

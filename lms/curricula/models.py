@@ -2,11 +2,15 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import utcnow
 from lms.extensions import db
+
+# The database refuses dates outside the range every form and service accepts (lms.validation): a due date of
+# 9999-12-31 once broke the calendar feed, which adds a day to it.
+_IN_RANGE = "BETWEEN '1900-01-01' AND '2199-12-31'"
 
 
 class Curriculum(db.Model):
@@ -46,6 +50,7 @@ class Assignment(db.Model):
     """A curriculum assigned to a whole cohort (members now and later) or to one trainee."""
 
     __tablename__ = "assignment"
+    __table_args__ = (CheckConstraint(f"start_on {_IN_RANGE} AND due_on {_IN_RANGE}", name="dates_in_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     curriculum_id: Mapped[int] = mapped_column(ForeignKey("curriculum.id"), index=True)
@@ -68,7 +73,8 @@ class Assignment(db.Model):
 
 class DueDateExtension(db.Model):
     __tablename__ = "due_date_extension"
-    __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("assignment_id", "user_id"),
+                      CheckConstraint(f"due_on {_IN_RANGE}", name="due_on_in_range"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), index=True)

@@ -21,6 +21,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.progress.routes import csv_response
 from lms.quizzes.services import get_library
+from lms.validation import page_arg, parse_int
 
 bp = Blueprint("curricula", __name__)
 
@@ -163,15 +164,16 @@ def assign(curriculum_id: int):
     curriculum = db.session.get(Curriculum, curriculum_id)
     form = forms.AssignForm(prefix="assign")
     form.target.choices = _targets()
-    kind, _, target_id = (form.target.data or "").partition(":")
-    if kind == "cohort" and target_id.isdigit() and not accounts.can_manage_cohort(db.session, current_user,
-                                                                                 int(target_id)):
+    kind, _, raw_id = (form.target.data or "").partition(":")
+    target_id = parse_int(raw_id, 1)
+    if kind == "cohort" and target_id is not None and not accounts.can_manage_cohort(db.session, current_user,
+                                                                                   target_id):
         abort(403)  # someone else's cohort: refused outright, not treated as a typo
     if form.validate_on_submit():
         try:
             assignment = services.assign(db.session, actor(), current_user, curriculum,
-                                         int(target_id) if kind == "cohort" else None,
-                                         int(target_id) if kind == "user" else None,
+                                         target_id if kind == "cohort" else None,
+                                         target_id if kind == "user" else None,
                                          form.start_on.data, form.due_on.data, utcnow())
         except services.CurriculumError as error:
             db.session.rollback()
@@ -214,7 +216,7 @@ def assignment_detail(assignment_id: int):
     summary = services.assignment_states(db.session, assignment, user_ids, get_catalog(), get_library(), _today())
     if state:
         user_ids = [u for u in user_ids if summary.get(u) == state]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     pages = max((len(user_ids) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     shown_ids = user_ids[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     progress = _assignment_progress(assignment, shown_ids)
@@ -284,7 +286,7 @@ def extend(assignment_id: int):
             db.session.commit()
             flash("Due date extended.", "success")
     else:
-        flash("Choose a trainee from this assignment and a valid date.", "error")
+        flash(" ".join(form.due_on.errors) or "Choose a trainee from this assignment and a valid date.", "error")
     return redirect(url_for("curricula.assignment_detail", assignment_id=assignment.id))
 
 

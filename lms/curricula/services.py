@@ -14,6 +14,7 @@ from lms.curricula.kinds import ITEM_KINDS, NOT_STARTED, ItemStatus, Ref
 from lms.curricula.models import Assignment, Curriculum, CurriculumItem, DueDateExtension
 from lms.notifications import notices
 from lms.quizzes.bank import Library
+from lms.validation import date_problem
 
 
 class CurriculumError(ValueError):
@@ -115,6 +116,9 @@ def copy_curriculum(session: Session, actor: Actor, source: Curriculum, owner_id
 
 def assign(session: Session, actor: Actor, assigner: SessionUser | User, curriculum: Curriculum,
            cohort_id: int | None, user_id: int | None, start_on: date, due_on: date, now: datetime) -> Assignment:
+    for name, value, label in (("start_on", start_on, "The start date"), ("due_on", due_on, "The due date")):
+        if date_problem(value, label):
+            raise CurriculumError(date_problem(value, label), name)
     if due_on < start_on:
         raise CurriculumError("The due date is before the start date.", "due_on")
     if not curriculum.items:
@@ -147,6 +151,8 @@ def can_manage_assignment(session: Session, user: SessionUser | User, assignment
 
 def extend_due(session: Session, actor: Actor, assignment: Assignment, user_id: int, due_on: date,
                now: datetime) -> DueDateExtension:
+    if date_problem(due_on, "The new due date"):
+        raise CurriculumError(date_problem(due_on, "The new due date"), "due_on")
     if due_on < assignment.start_on:
         raise CurriculumError("The new due date is before the assignment's start date.", "due_on")
     extension = next((e for e in assignment.extensions if e.user_id == user_id), None)

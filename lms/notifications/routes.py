@@ -9,6 +9,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.notifications import services
 from lms.notifications.models import Notification
+from lms.validation import page_arg
 
 bp = Blueprint("notifications", __name__)
 
@@ -38,7 +39,7 @@ def _safe_link(link: str) -> str | None:
 @signed_in
 def inbox():
     session.pop("unread", None)  # the nav badge recounts here, so it agrees with the page
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     pagination = db.paginate(services.inbox_query(current_user.id), page=page, per_page=PAGE_SIZE, error_out=False)
     return render_template("notifications/inbox.html", pagination=pagination,
                            unread=services.unread_count(db.session, current_user.id), action_form=ActionForm())

@@ -1,9 +1,10 @@
 """The activity evaluation form, built for a module's objectives."""
 
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SubmitField, TextAreaField
+from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
+
+from lms.validation import FlaskForm, WholeNumberField
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 RELEVANCE = [SelectChoice("5", "5 – highly relevant"), SelectChoice("4", "4"),
@@ -18,10 +19,9 @@ def evaluation_form(module, formdata=None):
                                validators=[InputRequired("Rate the relevance to your practice.")])
         free_of_bias = RadioField("Was the activity free of commercial bias?", choices=YES_NO,
                                   validators=[InputRequired("Say whether the activity was free of commercial bias.")])
-        minutes_spent = IntegerField("How many minutes did you actually spend on this activity?",
-                                     validators=[InputRequired("Enter the minutes you spent."),
-                                                 NumberRange(1, 1440, "Enter between 1 and 1440 minutes.")],
-                                     render_kw={"inputmode": "numeric"})
+        minutes_spent = WholeNumberField("How many minutes did you actually spend on this activity?",
+                                         validators=[InputRequired("Enter the minutes you spent.")], low=1, high=1440,
+                                         render_kw={"inputmode": "numeric"})
         comments = TextAreaField("Comments (optional)", validators=[Optional(), Length(max=2000)])
         submit = SubmitField("Submit evaluation")
 

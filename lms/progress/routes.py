@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,6 +15,7 @@ from lms.extensions import db
 from lms.progress import services
 from lms.progress.forms import evaluation_form
 from lms.quizzes.services import get_library
+from lms.validation import DateRange
 
 bp = Blueprint("progress", __name__)
 
@@ -73,20 +74,11 @@ def evaluation(module_id: str):
                            objective_fields=[form[f"objective_{o.id}"] for o in module.objectives]), status
 
 
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, description=f"{name} must be a date like 2026-01-31.")
-
-
-def transcript_data(user_id: int):
-    start, end = _date_arg("start"), _date_arg("end")
-    if start and end and end < start:
-        abort(400, description="The end date is before the start date.")
+def transcript_data(user_id: int, dates: DateRange | None = None):
+    """The credits in the requested range; a download with bad dates answers 400 with the message."""
+    dates = dates or DateRange(request.args)
+    dates.raise_for_errors()
+    start, end = dates.start, dates.end
     as_dt = lambda d: datetime(d.year, d.month, d.day, tzinfo=UTC)  # noqa: E731
     credits = services.credits_for(db.session, user_id, as_dt(start) if start else None,
                                    as_dt(end) + timedelta(days=1) if end else None)
@@ -97,9 +89,15 @@ def transcript_data(user_id: int):
 @bp.route("/learning/transcript")
 @signed_in
 def transcript():
-    credits, start, end, period = transcript_data(current_user.id)
+    dates = DateRange(request.args)
+    if dates.errors:  # the messages go on the form, next to the dates as typed
+        return render_template("progress/transcript.html", credits=[], start=request.args.get("start", ""),
+                               end=request.args.get("end", ""), period="", errors=dates.errors, by_year=[],
+                               by_cycle=[]), 400
+    credits, start, end, period = transcript_data(current_user.id, dates)
     return render_template("progress/transcript.html", credits=credits, start=start, end=end, period=period,
-                           by_year=services.totals_by_year(credits), by_cycle=services.totals_by_cycle(credits))
+                           by_year=services.totals_by_year(credits), by_cycle=services.totals_by_cycle(credits),
+                           errors={})
 
 
 TRANSCRIPT_COLUMNS = ["completion_date", "activity_title", "activity_number", "activity_type", "topic_code",

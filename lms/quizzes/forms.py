@@ -4,6 +4,7 @@ from werkzeug.datastructures import MultiDict
 
 from lms.quizzes.bank import Item
 from lms.quizzes.grading import ResponseError
+from lms.validation import parse_int, text_problem
 
 
 def parse_form(item: Item, layout: dict, form: MultiDict):
@@ -26,24 +27,26 @@ def parse_form(item: Item, layout: dict, form: MultiDict):
             value = form.get("answer", "")
             if len(value) > 2000:
                 raise ResponseError("keep the answer under 2,000 characters")
+            if text_problem(value, multiline=True):
+                raise ResponseError(text_problem(value, multiline=True).rstrip(".").lower())
             return value
         case "matching":
             rights = layout["rights"]
             response = {}
             for index, (left, _right) in enumerate(item.pairs):
-                choice = form.get(f"match-{index}", "")
-                if not choice.isdigit() or int(choice) >= len(rights):
+                choice = parse_int(form.get(f"match-{index}", ""), 0, len(rights) - 1)
+                if choice is None:
                     raise ResponseError("match every item on the left")
-                response[left] = rights[int(choice)]
+                response[left] = rights[choice]
             return response
         case "ordering":
             steps = layout["steps"]
             positions = {}
             for index, step in enumerate(steps):
-                value = form.get(f"position-{index}", "")
-                if not value.isdigit() or not 1 <= int(value) <= len(steps):
+                value = parse_int(form.get(f"position-{index}", ""), 1, len(steps))
+                if value is None:
                     raise ResponseError("give every step a position")
-                positions[step] = int(value)
+                positions[step] = value
             if len(set(positions.values())) != len(steps):
                 raise ResponseError("use each position once")
             return sorted(positions, key=positions.get)

@@ -21,6 +21,7 @@ class Field:
     ref: str | None = None  # referenced table for kind "ref"
     help: str = ""
     on_create_only: bool = False
+    high: int = 100_000  # the largest whole number an "int" field accepts (the form refuses more, with a message)
 
     @property
     def column(self) -> str:
@@ -317,10 +318,10 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
                   help="The 5-4-2 form claims and drug databases use. Leave it blank to compute it from the NDC as "
                        "printed."),
             Field("labeler", "Labeler", "text", True), Field("description", "Description", "text"),
-            Field("package_quantity", "Package quantity", "int", True),
+            Field("package_quantity", "Package quantity", "int", True, high=100_000),
             Field("package_unit", "Package unit", "text", True, help="EA, mL, VIAL, BOTTLE, CARTON..."),
             Field("parent", "Carton (parent product)", "ref", ref="sb_product"),
-            Field("units_per_parent", "Units per carton", "int"),
+            Field("units_per_parent", "Units per carton", "int", high=10_000),
             Field("specific_gravity", "Specific gravity", "float"),
             Field("active", "Active", "bool")),
            (("NDC", lambda w, r: r.ndc10), ("11-digit", lambda w, r: r.ndc11), ("Drug", _drug),
@@ -362,8 +363,9 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
             ("Profiled", lambda w, r: _yes(r.profiled)), ("Downtime", lambda w, r: _yes(r.downtime_mode)))),
     Editor("pockets", "sb_pocket", "Cabinet pockets", "What each pocket holds, its par and minimum, and how it is "
                                                       "counted.",
-           (Field("drug", "Drug", "ref", ref="sb_drug"), Field("par", "Par", "int", True),
-            Field("minimum", "Minimum", "int", True), Field("capacity", "Capacity", "int", True),
+           (Field("drug", "Drug", "ref", ref="sb_drug"), Field("par", "Par", "int", True, high=5_000),
+            Field("minimum", "Minimum", "int", True, high=5_000), Field("capacity", "Capacity", "int", True,
+                                                                        high=5_000),
             Field("blind_count", "Blind count", "bool"), Field("lidded", "Lidded / locked", "bool"),
             Field("active", "Active", "bool")),
            (("Pocket", lambda w, r: w.pocket_label(r)), ("Drug", _drug),
@@ -383,7 +385,7 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
     Editor("robot_items", "sb_robot_item", "Robot item master",
            "What the central robot expects in each storage cell: product, package and barcode.",
            (Field("product", "Product", "ref", True, ref="sb_product"), Field("cell", "Cell", "text", True),
-            Field("package_size", "Package size", "int", True), Field("unit", "Unit", "text", True),
+            Field("package_size", "Package size", "int", True, high=100_000), Field("unit", "Unit", "text", True),
             Field("expected_barcode", "Expected barcode (GTIN)", "text", True),
             Field("scan_check", "Verify every package by scan", "bool"), Field("active", "Active", "bool")),
            (("Cell", lambda w, r: r.cell), ("Product", _product),

@@ -1,19 +1,29 @@
 """Forms for the sandbox: one maintenance form per editor, built from its field list, and the replay tools."""
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FloatField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from lms.sandbox.editors import STAFF_CHOICES, Editor
 from lms.sandbox.schema import BY_NAME
 from lms.sandbox.world import World
+from lms.validation import DateField, FlaskForm, SafeText, WholeNumberField, parse_int
+
+# Barcode data carries the GS1 group separator (U+001D) between element strings; other control characters are
+# refused as in every text field.
+BARCODE_TEXT = SafeText(allow="\x1d")
+BARCODE_COLUMNS = {("sb_barcode", "value"), ("sb_robot_item", "expected_barcode")}
 
 
 def _none_or_int(value):
     if value in (None, "", "None"):
         return None
-    return int(value)
+    if isinstance(value, int):
+        return value
+    number = parse_int(value)
+    if number is None:
+        raise ValueError("not an id")
+    return number
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -48,10 +58,11 @@ def editor_form(editor: Editor, world: World, creating: bool, formdata=None, dat
         if f.kind == "text":
             # Barcode data is longer than the GTIN it is stored as; the service checks stored lengths.
             limit = max(getattr(BY_NAME[editor.table].table.c[f.column].type, "length", None) or 0, 200)
+            barcode = [BARCODE_TEXT] if (editor.table, f.column) in BARCODE_COLUMNS else []
             field = (TextAreaField if f.name == "resolution_note" else StringField)(
-                validators=[*required, Length(max=limit)], **kwargs)
+                validators=[*required, Length(max=limit), *barcode], **kwargs)
         elif f.kind == "int":
-            field = IntegerField(validators=[*required, NumberRange(min=0, message="Enter 0 or more.")], **kwargs)
+            field = WholeNumberField(validators=required, low=0, high=f.high, **kwargs)
         elif f.kind == "float":
             field = FloatField(validators=required, **kwargs)
         elif f.kind == "bool":
@@ -103,7 +114,7 @@ class ScanForm(FlaskForm):
     class Meta:
         csrf = False  # read-only tool submitted with GET; nothing changes
 
-    data = TextAreaField("Barcode data", validators=[InputRequired(), Length(max=200)],
+    data = TextAreaField("Barcode data", validators=[InputRequired(), Length(max=200), BARCODE_TEXT],
                          description="Type or paste what the scanner sends. Write the group separator as <GS>.")
 
 
@@ -121,4 +132,4 @@ class RobotForm(FlaskForm):
         csrf = False
 
     cell = SelectField("Robot cell")
-    data = StringField("Barcode data on the package", validators=[Optional(), Length(max=200)])
+    data = StringField("Barcode data on the package", validators=[Optional(), Length(max=200), BARCODE_TEXT])

@@ -20,6 +20,7 @@ from lms.sandbox.editors import BROWSE, EDITORS
 from lms.sandbox.engine import decide_removal, resolve_scan, robot_restock
 from lms.sandbox.models import SandboxInstance
 from lms.sandbox.schema import BY_NAME, BY_YAML
+from lms.validation import page_arg, parse_int
 
 # State-changing POSTs here carry only the CSRF token, which the app-wide CSRFProtect checks before any view runs.
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -184,7 +185,7 @@ def screen(instance_id: int, name: str):
     if query and editor.search:
         words = query.casefold().split()
         rows = [r for r in rows if all(w in editor.search(world, r).casefold() for w in words)]
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(page, pages)
     shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
@@ -239,7 +240,7 @@ def create_row(instance_id: int, name: str):
 def _prefill(field, value: str):
     """Values a link may pre-fill (e.g. "link a barcode" from a product page); ids only for references."""
     if field.kind == "ref":
-        return int(value) if value.isdigit() else None
+        return parse_int(value)
     return value[:200]
 
 

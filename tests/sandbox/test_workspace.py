@@ -123,7 +123,7 @@ def _product_form(**overrides):
     ({"ndc10": "9999704123"}, "hyphens"),
     ({"ndc10": "99998-113-10"}, "is already product 99998-113-10"),
     ({"package_quantity": "0"}, "The package quantity must be at least 1."),
-    ({"package_quantity": "-4"}, "Enter 0 or more."),
+    ({"package_quantity": "-4"}, "Enter a whole number from 0 to 100,000."),
     ({"parent_id": "FAMO-CARTON"}, "a different drug"),
     ({"change_request": "CR-0000-9999"}, "CR-0000-9999 is not an approved change request."),
 ])
@@ -163,7 +163,7 @@ def test_a_good_change_is_saved_and_audited_with_before_and_after(client, traine
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"par": "-1"}, "Enter 0 or more."),
+    ({"par": "-1"}, "Enter a whole number from 0 to 5,000."),
     ({"par": "30", "capacity": "20"}, "Par 30 is more than the pocket holds (20)."),
     ({"par": "10", "minimum": "10"}, "must be below par"),
     ({"blind_count": ""}, "its pocket must count blind"),
