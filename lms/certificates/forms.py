@@ -3,7 +3,7 @@
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from lms.validation import FlaskForm
+from lms.validation import FlaskForm, Name
 
 
 class RevokeForm(FlaskForm):
@@ -20,7 +20,7 @@ class ReinstateForm(FlaskForm):
 
 class NameCorrectionForm(FlaskForm):
     name = StringField("Name as it should appear on the certificate",
-                       validators=[InputRequired("Enter the corrected name."), Length(max=120)],
+                       validators=[InputRequired("Enter the corrected name."), Length(max=120), Name()],
                        render_kw={"autocomplete": "off"})
     nabp_eprofile_id = StringField("NABP e-Profile ID (6 to 10 digits; leave empty if none)",
                                    validators=[Optional(), Length(max=10)],

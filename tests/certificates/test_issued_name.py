@@ -73,6 +73,9 @@ def test_an_admin_reissue_corrects_the_name_keeps_the_code_and_is_audited(app, c
     bad_id = post_form(admin, f"/admin/credits/{credit.id}/name",
                        {"name": "Ana Real-Smith", "nabp_eprofile_id": "12ab", "reason": "Married name, ID checked."})
     assert bad_id.status_code == 400 and "6 to 10 digits" in bad_id.text
+    spoofed = post_form(admin, f"/admin/credits/{credit.id}/name",
+                        {"name": "Ana \u202ehtimS", "nabp_eprofile_id": "", "reason": "Married name, ID checked."})
+    assert spoofed.status_code == 400 and "text-direction control character U+202E" in spoofed.text
     assert fresh(credit).holder_name == REAL and db.session.query(CreditNameCorrection).count() == 0
     done = post_form(admin, f"/admin/credits/{credit.id}/name",
                      {"name": "Ana Real-Smith", "nabp_eprofile_id": "1234567",
