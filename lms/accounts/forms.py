@@ -33,7 +33,10 @@ class ActionForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField("Full name (as it should appear on certificates)",
-                       validators=[InputRequired(), Length(max=120), Name()], render_kw={"autocomplete": "name"})
+                       validators=[InputRequired(), Length(max=120), Name()], render_kw={"autocomplete": "name"},
+                       description="Used on certificates issued from now on. A certificate already issued keeps "
+                                   "the name it was issued under; an administrator can reissue it with a "
+                                   "corrected name.")
     email = EmailField("Email", validators=[InputRequired(), Email, Length(max=254)],
                        render_kw={"autocomplete": "email"})
     nabp_eprofile_id = StringField(
