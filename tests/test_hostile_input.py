@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.accounts.models import Cohort, User
+from lms.accounts.models import Cohort, MembershipRequest, User, UserSession
 from lms.content.routes import opened_token
 from lms.curricula import services as curricula
 from lms.curricula.models import Assignment, Curriculum, CurriculumItem, DueDateExtension
@@ -386,6 +386,7 @@ FORM_NAMES = sorted({
     "pw-current_password", "pw-new_password", "pw-confirm", "token-name", "item-ref", "item-required",
     "item-min_score", "item-expected_minutes", "assign-target", "assign-start_on", "assign-due_on",
     "extend-user_id", "extend-due_on", "match-0", "match-1", "position-0", "position-1", "active",
+    "member-email", "title", "risk", "test_plan", "days", "revoke_tokens",
     *(f.column for editor in EDITORS.values() for f in editor.fields),
 })
 QUERY_NAMES = ["start", "end", "page", "q", "n", "drug", "product", "state", "sort", "overdue", "role", "action",
@@ -415,13 +416,23 @@ def _world():
     db.session.commit()
     attempt = _quiz_attempt(people["trainee"])
     instance = _start_sandbox(people["trainee"])
+    # Another supervisor asks for the supervisor's trainee (a request the supervisor or an admin decides), and
+    # the bystander has a signed-in session of their own (that nobody else may end).
+    other = create_user("supervisor")
+    create_cohort("Other", supervisors=[other])
+    request = MembershipRequest(cohort_id=db.session.scalar(select(Cohort.id).where(Cohort.name == "Other")),
+                                user_id=people["bystander"].id, requested_by_id=other.id)
+    session_row = UserSession(key_hash="0" * 64, user_id=people["bystander"].id, created_at=utcnow(),
+                              last_seen_at=utcnow(), user_agent="walk", ip="127.0.0.1")
+    db.session.add_all([request, session_row])
+    db.session.commit()
     ids = {"cohort_id": cohort.id, "user_id": people["bystander"].id, "credit_id": credit.id,
            "curriculum_id": curriculum.id, "assignment_id": assignment.id, "notification_id": notification.id,
            "attempt_id": attempt.id, "instance_id": instance.id, "item_id": curriculum.items[0].id, "row_id": 1,
-           "token_id": 1, "position": 1}
+           "token_id": 1, "position": 1, "request_id": request.id, "session_id": session_row.id}
     strings = {"module_id": "alpha", "lesson_id": "first", "blueprint_id": "mini", "bank_id": "alpha",
                "code": credit.verification_code, "token": "not-a-real-token", "ticket_id": TICKET,
-               "name": "products", "filename": "css/site.css", "action": "down"}
+               "name": "products", "filename": "css/site.css", "action": "down", "decision": "accept"}
     valid_form = {"item_id": attempt.item_ids, "assign-target": [f"cohort:{cohort.id}"],
                   "extend-user_id": [str(people["trainee"].id)], "supervisor_id": [str(people["supervisor"].id)],
                   "assign-start_on": [TODAY.isoformat()], "assign-due_on": [TODAY.isoformat()],
