@@ -9,7 +9,8 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lms.sandbox.engine import (
+from lms.sandbox.core.world import World
+from lms.sandbox.pharmacy.engine import (
     decide_removal,
     pockets_adjacent,
     resolve_scan,
@@ -17,8 +18,7 @@ from lms.sandbox.engine import (
     robot_pick,
     robot_restock,
 )
-from lms.sandbox.ndc import NdcError, to_ndc11
-from lms.sandbox.world import World
+from lms.sandbox.pharmacy.ndc import NdcError, to_ndc11
 
 
 @dataclass(frozen=True)
@@ -385,7 +385,7 @@ def lot_recalled(ctx: GradeContext, lot: str) -> Outcome:
 @check
 def changed_by_trainee(ctx: GradeContext, table: str) -> Outcome:
     """The audit log attributes a change in ``table`` to the trainee (the fix was made through the screens)."""
-    from lms.sandbox.schema import BY_YAML
+    from lms.sandbox.core.schema import BY_YAML
 
     name = BY_YAML[table].name
     if any(a.table_name == name and a.user_id == ctx.user_id and ctx.user_id is not None

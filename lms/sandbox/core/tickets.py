@@ -10,11 +10,11 @@ from pathlib import Path
 from lms.content.loader import Catalog, Problem
 from lms.content.render import LinkContext, render_markdown
 from lms.datafiles import read_yaml, section_lines
-from lms.sandbox.editors import EDITORS
-from lms.sandbox.graders import CHECKS, CheckError, GradeContext, parameters
-from lms.sandbox.schema import BY_NAME, BY_YAML, SPECS
-from lms.sandbox.seed import Dataset, RowError, build_row, convert_value, insert_row, load_seed, normalize_key
-from lms.sandbox.world import World
+from lms.sandbox.core.schema import BY_NAME, BY_YAML, SPECS
+from lms.sandbox.core.seed import Dataset, RowError, build_row, convert_value, insert_row, load_seed, normalize_key
+from lms.sandbox.core.world import World
+from lms.sandbox.pharmacy.checks import CHECKS, CheckError, GradeContext, parameters
+from lms.sandbox.pharmacy.editors import EDITORS
 
 _NO_LINKS = LinkContext("", frozenset(), {}, {}, {}, frozenset())
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
