@@ -43,3 +43,15 @@ def test_no_routes_module_imports_another_features_routes_or_forms():
             if parts[0] == "lms" and len(parts) >= 3 and parts[-1] in ("routes", "forms") and parts[1] != feature:
                 offences.append(f"{path.relative_to(LMS.parent)}:{lineno} imports {module}")
     assert offences == []
+
+
+def test_every_subsystems_checks_module_is_in_the_check_registry():
+    """A ticket finds its checks by name only if the subsystem's checks module is listed in SUBSYSTEM_CHECKS."""
+    from lms.sandbox.core import checks
+
+    sandbox = LMS / "sandbox"
+    modules = {f"lms.sandbox.{p.parent.name}.checks" for p in sandbox.glob("*/checks.py") if p.parent.name != "core"}
+    assert "lms.sandbox.pharmacy.checks" in modules
+    assert set(checks.SUBSYSTEM_CHECKS) == modules
+    registered = {fn.__module__ for fn in checks.registry().values()}
+    assert modules <= registered  # each one registers at least one check

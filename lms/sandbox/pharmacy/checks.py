@@ -1,15 +1,10 @@
-"""Named checks a ticket grades with: pure functions of the instance's World and its audit trail.
+"""The pharmacy tables' checks (tickets 1-13, 24, 28): scans, cabinets, robots, the drug and product tables.
 
-A ticket lists ``checks`` (what fixed looks like, several replaying the original event through the engine) and
-``rejects`` (conditions a symptom fix breaks, each with the message the trainee sees). Both use this registry.
+Pure functions of the instance's World, registered by name in the check registry (lms.sandbox.core.checks).
 Check messages describe what the system still does wrong, never the fix.
 """
 
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from lms.sandbox.core.world import World
+from lms.sandbox.core.checks import CheckError, GradeContext, Outcome, check, find, no, ok
 from lms.sandbox.pharmacy.engine import (
     decide_removal,
     pockets_adjacent,
@@ -20,67 +15,19 @@ from lms.sandbox.pharmacy.engine import (
 )
 from lms.sandbox.pharmacy.ndc import NdcError, to_ndc11
 
-
-@dataclass(frozen=True)
-class Outcome:
-    passed: bool
-    message: str
-
-
-@dataclass(frozen=True)
-class GradeContext:
-    world: World
-    user_id: int | None  # the trainee: their changes are audit rows with this user id
-
-
-class CheckError(LookupError):
-    """A check's parameters name something that is not in the instance (a ticket authoring error)."""
-
-
-CHECKS: dict[str, Callable[..., Outcome]] = {}
-
-
-def check(fn):
-    CHECKS[fn.__name__] = fn
-    return fn
-
-
-def parameters(name: str) -> tuple[set[str], set[str]]:
-    """(required, optional) parameter names of a check, for validating tickets."""
-    sig = inspect.signature(CHECKS[name])
-    params = list(sig.parameters.values())[1:]
-    return ({p.name for p in params if p.default is inspect.Parameter.empty},
-            {p.name for p in params if p.default is not inspect.Parameter.empty})
-
-
-def _find(world: World, table: str, key: str):
-    row = world.by_key(table, str(key))
-    if row is None:
-        raise CheckError(f"{table} {key!r} is not in the instance")
-    return row
-
-
-def _ok(message: str) -> Outcome:
-    return Outcome(True, message)
-
-
-def _no(message: str) -> Outcome:
-    return Outcome(False, message)
-
-
 # --- replays of the reported event ---------------------------------------------------------------------------------
 
 @check
 def scan_accepted(ctx: GradeContext, scan: str, drug: str) -> Outcome:
     """Replay a scan: it must be accepted and resolve to ``drug``."""
-    expected = _find(ctx.world, "sb_drug", drug)
+    expected = find(ctx.world, "sb_drug", drug)
     result = resolve_scan(ctx.world, scan)
     if not result.accepted:
-        return _no("Replaying the reported scan still fails: " + " ".join(result.problems))
+        return no("Replaying the reported scan still fails: " + " ".join(result.problems))
     if result.drug.id != expected.id:
-        return _no(f"The reported scan now resolves to {ctx.world.drug_label(result.drug.id)}, not "
+        return no(f"The reported scan now resolves to {ctx.world.drug_label(result.drug.id)}, not "
                    f"{ctx.world.drug_label(expected.id)}.")
-    return _ok(f"The reported scan resolves to {ctx.world.drug_label(expected.id)} (NDC {result.product.ndc10}).")
+    return ok(f"The reported scan resolves to {ctx.world.drug_label(expected.id)} (NDC {result.product.ndc10}).")
 
 
 @check
@@ -92,37 +39,37 @@ def removal(ctx: GradeContext, cabinet: str, drug: str, patient: str, allowed: b
     ``blind_count`` also requires the count after the removal to be blind (or not).
     """
     w = ctx.world
-    decision = decide_removal(w, _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug),
-                              _find(w, "sb_patient", patient), restocked=after_restock)
-    what = f"the removal of {w.drug_label(_find(w, 'sb_drug', drug).id)} from {cabinet} for patient {patient}"
+    decision = decide_removal(w, find(w, "sb_cabinet", cabinet), find(w, "sb_drug", drug),
+                              find(w, "sb_patient", patient), restocked=after_restock)
+    what = f"the removal of {w.drug_label(find(w, 'sb_drug', drug).id)} from {cabinet} for patient {patient}"
     if decision.allowed != allowed:
-        return _no(f"Replayed {what}: {'refused' if allowed else 'allowed'}. The cabinet says: {decision.reason}")
+        return no(f"Replayed {what}: {'refused' if allowed else 'allowed'}. The cabinet says: {decision.reason}")
     if allowed and via and decision.via not in via:
-        return _no(f"Replayed {what}: allowed, but through the wrong path ({decision.via}): {decision.reason}")
+        return no(f"Replayed {what}: allowed, but through the wrong path ({decision.via}): {decision.reason}")
     if blind_count is not None and decision.blind_count != blind_count:
-        return _no(f"Replayed {what}: the count afterwards {'shows' if blind_count else 'hides'} the expected "
+        return no(f"Replayed {what}: the count afterwards {'shows' if blind_count else 'hides'} the expected "
                    "quantity.")
-    return _ok(f"Replayed {what}: {'allowed' if allowed else 'refused'} ({decision.reason})")
+    return ok(f"Replayed {what}: {'allowed' if allowed else 'refused'} ({decision.reason})")
 
 
 @check
 def restock_then_remove(ctx: GradeContext, cabinet: str, drug: str, min_par: int = 1) -> Outcome:
     """Replay a restock run: the drug's pocket must be active, sensibly levelled and filled by a restock."""
     w = ctx.world
-    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
+    cab, d = find(w, "sb_cabinet", cabinet), find(w, "sb_drug", drug)
     pockets = [p for p in w.where("sb_pocket", cabinet_id=cab.id, drug_id=d.id) if p.active]
     label = w.drug_label(d.id)
     if not pockets:
-        return _no(f"{cabinet} still has no active pocket for {label}.")
+        return no(f"{cabinet} still has no active pocket for {label}.")
     for p in pockets:
         if not (0 <= p.minimum < p.par <= p.capacity):
-            return _no(f"{label} in {cabinet} {w.pocket_label(p)}: par and minimum would not keep it stocked "
+            return no(f"{label} in {cabinet} {w.pocket_label(p)}: par and minimum would not keep it stocked "
                        f"(par {p.par}, minimum {p.minimum}, capacity {p.capacity}).")
         if p.par < min_par:
-            return _no(f"{label} in {cabinet}: par {p.par} is below what the unit uses between restocks.")
+            return no(f"{label} in {cabinet}: par {p.par} is below what the unit uses between restocks.")
         if p.on_hand + restock_quantity(p) <= 0:
-            return _no(f"A restock run leaves {label} in {cabinet} empty.")
-    return _ok(f"{label} in {cabinet}: a restock run fills it and the unit's usage is covered.")
+            return no(f"A restock run leaves {label} in {cabinet} empty.")
+    return ok(f"{label} in {cabinet}: a restock run fills it and the unit's usage is covered.")
 
 
 @check
@@ -130,35 +77,35 @@ def robot_restock_accepted(ctx: GradeContext, cell: str, scan: str) -> Outcome:
     """Replay the robot restock with the package that was refused; it must be accepted with the scan check on."""
     result = robot_restock(ctx.world, cell, scan)
     if not result.item or not result.item.scan_check:
-        return _no(f"Cell {cell}: restocking without a package scan proves nothing; the robot must check it.")
+        return no(f"Cell {cell}: restocking without a package scan proves nothing; the robot must check it.")
     if not result.accepted:
-        return _no(f"Replaying the restock of cell {cell} still fails: " + " ".join(result.problems))
-    return _ok(f"Replaying the restock of cell {cell}: accepted.")
+        return no(f"Replaying the restock of cell {cell} still fails: " + " ".join(result.problems))
+    return ok(f"Replaying the restock of cell {cell}: accepted.")
 
 
 @check
 def robot_pick_accepted(ctx: GradeContext, cell: str) -> Outcome:
     result = robot_pick(ctx.world, cell)
     if not result.accepted:
-        return _no(f"Replaying a pick from cell {cell} still fails: " + " ".join(result.problems))
-    return _ok(f"Replaying a pick from cell {cell}: accepted.")
+        return no(f"Replaying a pick from cell {cell} still fails: " + " ".join(result.problems))
+    return ok(f"Replaying a pick from cell {cell}: accepted.")
 
 
 # --- state of the tables -------------------------------------------------------------------------------------------
 
 @check
 def scan_check_on(ctx: GradeContext, cell: str) -> Outcome:
-    item = _find(ctx.world, "sb_robot_item", cell)
-    return (_ok(f"Cell {cell} still verifies every package it is given.") if item.scan_check else
-            _no(f"Cell {cell} no longer scans packages."))
+    item = find(ctx.world, "sb_robot_item", cell)
+    return (ok(f"Cell {cell} still verifies every package it is given.") if item.scan_check else
+            no(f"Cell {cell} no longer scans packages."))
 
 
 @check
 def product_active(ctx: GradeContext, ndc: str) -> Outcome:
-    product = _find(ctx.world, "sb_product", ndc)
+    product = find(ctx.world, "sb_product", ndc)
     if not product.active:
-        return _no(f"Product {product.ndc10} is inactive.")
-    return _ok(f"Product {product.ndc10} is active.")
+        return no(f"Product {product.ndc10} is inactive.")
+    return ok(f"Product {product.ndc10} is active.")
 
 
 @check
@@ -166,18 +113,18 @@ def product_under_drug(ctx: GradeContext, ndc: str, drug: str, parent: str | Non
     """A product with this NDC exists under ``drug`` (and, if given, names ``parent`` as its carton)."""
     w = ctx.world
     product = w.by_key("sb_product", ndc)
-    d = _find(w, "sb_drug", drug)
+    d = find(w, "sb_drug", drug)
     if product is None:
-        return _no(f"No product has NDC {ndc}.")
+        return no(f"No product has NDC {ndc}.")
     if product.drug_id != d.id:
-        return _no(f"NDC {product.ndc10} is under {w.drug_label(product.drug_id)}, not {w.drug_label(d.id)}.")
+        return no(f"NDC {product.ndc10} is under {w.drug_label(product.drug_id)}, not {w.drug_label(d.id)}.")
     if parent is not None:
-        carton = _find(w, "sb_product", parent)
+        carton = find(w, "sb_product", parent)
         if product.parent_id != carton.id:
-            return _no(f"NDC {product.ndc10} does not name its carton.")
+            return no(f"NDC {product.ndc10} does not name its carton.")
         if not product.units_per_parent:
-            return _no(f"NDC {product.ndc10} names its carton but not how many units the carton holds.")
-    return _ok(f"NDC {product.ndc10} is a product of {w.drug_label(d.id)}.")
+            return no(f"NDC {product.ndc10} names its carton but not how many units the carton holds.")
+    return ok(f"NDC {product.ndc10} is a product of {w.drug_label(d.id)}.")
 
 
 @check
@@ -185,7 +132,7 @@ def product_if_present(ctx: GradeContext, ndc: str, drug: str, parent: str | Non
     """If a product with this NDC exists, it belongs to ``drug`` (and names ``parent`` as its carton)."""
     w = ctx.world
     if w.by_key("sb_product", ndc) is None:
-        return _ok(f"No product has NDC {ndc} yet.")
+        return ok(f"No product has NDC {ndc} yet.")
     return product_under_drug(ctx, ndc, drug, parent)
 
 
@@ -194,28 +141,28 @@ def one_product_per_ndc(ctx: GradeContext, ndc: str) -> Outcome:
     """At most one product row carries this NDC (as printed or in its 11-digit form)."""
     rows = [p for p in ctx.world.table("sb_product").values() if p.ndc10 == ndc or p.ndc11 == to_ndc11(ndc)]
     if len(rows) > 1:
-        return _no(f"{len(rows)} product rows carry NDC {ndc}.")
-    return _ok(f"One product row carries NDC {ndc}.")
+        return no(f"{len(rows)} product rows carry NDC {ndc}.")
+    return ok(f"One product row carries NDC {ndc}.")
 
 
 @check
 def product_package_is(ctx: GradeContext, ndc: str, quantity: int, unit: str) -> Outcome:
     """The product's package is still what the manufacturer ships."""
-    product = _find(ctx.world, "sb_product", ndc)
+    product = find(ctx.world, "sb_product", ndc)
     if (product.package_quantity, product.package_unit.upper()) != (quantity, unit.upper()):
-        return _no(f"Product {product.ndc10} no longer describes its package ({quantity} {unit}).")
-    return _ok(f"Product {product.ndc10} is {quantity} {unit}.")
+        return no(f"Product {product.ndc10} no longer describes its package ({quantity} {unit}).")
+    return ok(f"Product {product.ndc10} is {quantity} {unit}.")
 
 
 @check
 def override_count_at_most(ctx: GradeContext, cabinet: str, count: int) -> Outcome:
     """The cabinet's override list has not grown beyond its approved size."""
     w = ctx.world
-    cab = _find(w, "sb_cabinet", cabinet)
+    cab = find(w, "sb_cabinet", cabinet)
     items = w.where("sb_override_item", cabinet_id=cab.id)
     if len(items) > count:
-        return _no(f"{cabinet}'s override list grew from {count} to {len(items)} drugs.")
-    return _ok(f"{cabinet}'s override list has {len(items)} drug(s).")
+        return no(f"{cabinet}'s override list grew from {count} to {len(items)} drugs.")
+    return ok(f"{cabinet}'s override list has {len(items)} drug(s).")
 
 
 @check
@@ -223,8 +170,8 @@ def scan_refused(ctx: GradeContext, scan: str, reason: str) -> Outcome:
     """Replay a scan that must now be refused, for the stated reason (e.g. a recalled lot)."""
     result = resolve_scan(ctx.world, scan)
     if result.accepted or not any(reason.casefold() in p.casefold() for p in result.problems):
-        return _no("Scanning a package from the affected lot is still accepted: it can be given to a patient.")
-    return _ok("Scanning a package from the affected lot is refused: " + " ".join(result.problems))
+        return no("Scanning a package from the affected lot is still accepted: it can be given to a patient.")
+    return ok("Scanning a package from the affected lot is refused: " + " ".join(result.problems))
 
 
 @check
@@ -237,10 +184,10 @@ def ndc11_matches_ndc10(ctx: GradeContext, ndc: str) -> Outcome:
     try:
         expected = to_ndc11(product.ndc10)
     except NdcError as error:
-        return _no(str(error))
+        return no(str(error))
     if product.ndc11 != expected:
-        return _no(f"Product {product.ndc10}: the stored 11-digit NDC is not the billing form of the printed NDC.")
-    return _ok(f"Product {product.ndc10}: 11-digit NDC {product.ndc11}.")
+        return no(f"Product {product.ndc10}: the stored 11-digit NDC is not the billing form of the printed NDC.")
+    return ok(f"Product {product.ndc10}: 11-digit NDC {product.ndc11}.")
 
 
 @check
@@ -252,33 +199,33 @@ def no_duplicate_drugs(ctx: GradeContext) -> Outcome:
             continue
         key = (d.generic_name.casefold().strip(), d.strength.casefold().replace(" ", ""), d.form.casefold().strip())
         if key in seen:
-            return _no(f"Drugs {seen[key]} and {d.code} are the same drug.")
+            return no(f"Drugs {seen[key]} and {d.code} are the same drug.")
         seen[key] = d.code
-    return _ok("Every drug is in the drug master once.")
+    return ok("Every drug is in the drug master once.")
 
 
 @check
 def drug_available(ctx: GradeContext, drug: str) -> Outcome:
-    d = _find(ctx.world, "sb_drug", drug)
+    d = find(ctx.world, "sb_drug", drug)
     if not d.active or d.formulary_status == "non-formulary":
-        return _no(f"{ctx.world.drug_label(d.id)} is no longer available to order.")
-    return _ok(f"{ctx.world.drug_label(d.id)} is still on the formulary.")
+        return no(f"{ctx.world.drug_label(d.id)} is no longer available to order.")
+    return ok(f"{ctx.world.drug_label(d.id)} is still on the formulary.")
 
 
 @check
 def cabinet_profiled(ctx: GradeContext, cabinet: str) -> Outcome:
-    cab = _find(ctx.world, "sb_cabinet", cabinet)
+    cab = find(ctx.world, "sb_cabinet", cabinet)
     if not cab.profiled:
-        return _no(f"{cabinet} is not profiled: it releases anything stocked without a verified order.")
+        return no(f"{cabinet} is not profiled: it releases anything stocked without a verified order.")
     if cab.downtime_mode:
-        return _no(f"{cabinet} is in downtime (critical override) mode.")
-    return _ok(f"{cabinet} is profiled.")
+        return no(f"{cabinet} is in downtime (critical override) mode.")
+    return ok(f"{cabinet} is profiled.")
 
 
 def _in_cabinet(ctx: GradeContext, cabinet: str, drug: str) -> tuple[str, list, list]:
     """(drug label, its active pockets in the cabinet, its override entries there)."""
     w = ctx.world
-    cab, d = _find(w, "sb_cabinet", cabinet), _find(w, "sb_drug", drug)
+    cab, d = find(w, "sb_cabinet", cabinet), find(w, "sb_drug", drug)
     pockets = [p for p in w.where("sb_pocket", cabinet_id=cab.id, drug_id=d.id) if p.active]
     return w.drug_label(d.id), pockets, w.where("sb_override_item", cabinet_id=cab.id, drug_id=d.id)
 
@@ -287,34 +234,34 @@ def _in_cabinet(ctx: GradeContext, cabinet: str, drug: str) -> tuple[str, list, 
 def on_override_list(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
     label, _pockets, items = _in_cabinet(ctx, cabinet, drug)
     if not items:
-        return _no(f"{label} is not on {cabinet}'s override list.")
+        return no(f"{label} is not on {cabinet}'s override list.")
     if not (items[0].approval_reference or "").strip():
-        return _no(f"{label} is on {cabinet}'s override list without an approval reference.")
-    return _ok(f"{label} is on {cabinet}'s override list ({items[0].approval_reference}).")
+        return no(f"{label} is on {cabinet}'s override list without an approval reference.")
+    return ok(f"{label} is on {cabinet}'s override list ({items[0].approval_reference}).")
 
 
 @check
 def not_on_override_list(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
     label, _pockets, items = _in_cabinet(ctx, cabinet, drug)
     if items:
-        return _no(f"{label} is still on {cabinet}'s override list.")
-    return _ok(f"{label} is not on {cabinet}'s override list.")
+        return no(f"{label} is still on {cabinet}'s override list.")
+    return ok(f"{label} is not on {cabinet}'s override list.")
 
 
 @check
 def not_stocked(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
     label, pockets, _items = _in_cabinet(ctx, cabinet, drug)
     if pockets:
-        return _no(f"{label} is still loaded in {cabinet} ({ctx.world.pocket_label(pockets[0])}).")
-    return _ok(f"{label} is not stocked in {cabinet}.")
+        return no(f"{label} is still loaded in {cabinet} ({ctx.world.pocket_label(pockets[0])}).")
+    return ok(f"{label} is not stocked in {cabinet}.")
 
 
 @check
 def stocked(ctx: GradeContext, cabinet: str, drug: str) -> Outcome:
     label, pockets, _items = _in_cabinet(ctx, cabinet, drug)
     if not pockets:
-        return _no(f"{label} is no longer stocked in {cabinet}, where it is needed.")
-    return _ok(f"{label} is still stocked in {cabinet}.")
+        return no(f"{label} is no longer stocked in {cabinet}, where it is needed.")
+    return ok(f"{label} is still stocked in {cabinet}.")
 
 
 @check
@@ -325,8 +272,8 @@ def controlled_pockets_blind(ctx: GradeContext) -> Outcome:
                    if p.active and p.drug_id and (w.drug(p.drug_id).dea_schedule or 0) in (2, 3, 4, 5)
                    and not p.blind_count]
     if open_counts:
-        return _no(f"{len(open_counts)} controlled-substance pocket(s) still show the expected count.")
-    return _ok("Every controlled-substance pocket counts blind.")
+        return no(f"{len(open_counts)} controlled-substance pocket(s) still show the expected count.")
+    return ok("Every controlled-substance pocket counts blind.")
 
 
 @check
@@ -338,57 +285,45 @@ def discrepancies_resolved(ctx: GradeContext) -> Outcome:
     for d in w.table("sb_discrepancy").values():
         where = w.pocket_label(w.get("sb_pocket", d.pocket_id))
         if d.resolved_at is None:
-            return _no(f"The discrepancy in {where} is still open.")
+            return no(f"The discrepancy in {where} is still open.")
         if not d.resolution_code or not (d.resolution_note or "").strip():
-            return _no(f"The discrepancy in {where} was closed without a resolution code and note.")
+            return no(f"The discrepancy in {where} was closed without a resolution code and note.")
         if not d.witness or d.witness not in staff or d.witness in (d.resolved_by, d.opened_by):
-            return _no(f"The discrepancy in {where} was closed without an independent witness.")
-    return _ok("Every discrepancy is resolved, documented and witnessed.")
+            return no(f"The discrepancy in {where} was closed without an independent witness.")
+    return ok("Every discrepancy is resolved, documented and witnessed.")
 
 
 @check
 def tall_man(ctx: GradeContext, drug: str, name: str) -> Outcome:
-    d = _find(ctx.world, "sb_drug", drug)
+    d = find(ctx.world, "sb_drug", drug)
     if (d.tall_man_name or "") != name:
-        return _no(f"{d.generic_name} does not display with tall-man lettering on screens and labels.")
-    return _ok(f"{d.generic_name} displays as {name}.")
+        return no(f"{d.generic_name} does not display with tall-man lettering on screens and labels.")
+    return ok(f"{d.generic_name} displays as {name}.")
 
 
 @check
 def not_adjacent(ctx: GradeContext, drug_a: str, drug_b: str) -> Outcome:
     """No cabinet holds the two drugs side by side."""
     w = ctx.world
-    a, b = _find(w, "sb_drug", drug_a), _find(w, "sb_drug", drug_b)
+    a, b = find(w, "sb_drug", drug_a), find(w, "sb_drug", drug_b)
     pockets_a = [p for p in w.where("sb_pocket", drug_id=a.id) if p.active]
     pockets_b = [p for p in w.where("sb_pocket", drug_id=b.id) if p.active]
     for pa in pockets_a:
         for pb in pockets_b:
             if pockets_adjacent(pa, pb):
-                return _no(f"{w.drug_label(a.id)} and {w.drug_label(b.id)} are still side by side in "
+                return no(f"{w.drug_label(a.id)} and {w.drug_label(b.id)} are still side by side in "
                            f"{w.get('sb_cabinet', pa.cabinet_id).name}.")
-    return _ok(f"{w.drug_label(a.id)} and {w.drug_label(b.id)} are not side by side in any cabinet.")
+    return ok(f"{w.drug_label(a.id)} and {w.drug_label(b.id)} are not side by side in any cabinet.")
 
 
 @check
 def lot_recalled(ctx: GradeContext, lot: str) -> Outcome:
     """The lot is flagged recalled and every place that holds it is quarantined."""
     w = ctx.world
-    row = _find(w, "sb_lot", lot)
+    row = find(w, "sb_lot", lot)
     if row.status != "recalled":
-        return _no(f"Lot {row.lot_number} is not flagged as recalled: it can still be scanned and dispensed.")
+        return no(f"Lot {row.lot_number} is not flagged as recalled: it can still be scanned and dispensed.")
     loose = [s for s in w.where("sb_stock", lot_id=row.id) if s.status != "quarantined"]
     if loose:
-        return _no(f"Lot {row.lot_number} is still available in {len(loose)} place(s).")
-    return _ok(f"Lot {row.lot_number} is recalled and quarantined everywhere it is held.")
-
-
-@check
-def changed_by_trainee(ctx: GradeContext, table: str) -> Outcome:
-    """The audit log attributes a change in ``table`` to the trainee (the fix was made through the screens)."""
-    from lms.sandbox.core.schema import BY_YAML
-
-    name = BY_YAML[table].name
-    if any(a.table_name == name and a.user_id == ctx.user_id and ctx.user_id is not None
-           for a in ctx.world.table("sb_audit").values()):
-        return _ok(f"The audit log records your change to {BY_YAML[table].label}.")
-    return _no(f"The audit log shows no change of yours to {BY_YAML[table].label}.")
+        return no(f"Lot {row.lot_number} is still available in {len(loose)} place(s).")
+    return ok(f"Lot {row.lot_number} is recalled and quarantined everywhere it is held.")
