@@ -418,10 +418,10 @@ def _world():
     ids = {"cohort_id": cohort.id, "user_id": people["bystander"].id, "credit_id": credit.id,
            "curriculum_id": curriculum.id, "assignment_id": assignment.id, "notification_id": notification.id,
            "attempt_id": attempt.id, "instance_id": instance.id, "item_id": curriculum.items[0].id, "row_id": 1,
-           "token_id": 1, "position": 1}
+           "token_id": 1, "position": 1, "request_id": 1, "session_id": 1}
     strings = {"module_id": "alpha", "lesson_id": "first", "blueprint_id": "mini", "bank_id": "alpha",
                "code": credit.verification_code, "token": "not-a-real-token", "ticket_id": TICKET,
-               "name": "products", "filename": "css/site.css", "action": "down"}
+               "name": "products", "filename": "css/site.css", "action": "down", "decision": "decline"}
     valid_form = {"item_id": attempt.item_ids, "assign-target": [f"cohort:{cohort.id}"],
                   "extend-user_id": [str(people["trainee"].id)], "supervisor_id": [str(people["supervisor"].id)],
                   "assign-start_on": [TODAY.isoformat()], "assign-due_on": [TODAY.isoformat()],
