@@ -20,10 +20,10 @@ from lms.accounts.models import User
 from lms.accounts.services import hash_password
 from lms.db import utcnow
 from lms.extensions import db
-from lms.sandbox import services
-from lms.sandbox.models import SandboxInstance
-from lms.sandbox.schema import SPECS
-from lms.sandbox.tickets import grade_world
+from lms.sandbox.core import services
+from lms.sandbox.core.models import SandboxInstance
+from lms.sandbox.core.schema import SPECS
+from lms.sandbox.core.tickets import grade_world
 
 TRAINEES = int(os.environ.get("BENCH_SANDBOX_TRAINEES", "5000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))

@@ -50,8 +50,8 @@ def init_extensions(app: Flask) -> None:
     from lms.progress import models as _progress_models  # noqa: F401
     from lms.quizzes import models as _quiz_models  # noqa: F401
     from lms.quizzes.services import init_quizzes
-    from lms.sandbox import models as _sandbox_models  # noqa: F401
-    from lms.sandbox.services import init_sandbox
+    from lms.sandbox.core import models as _sandbox_models  # noqa: F401
+    from lms.sandbox.core.services import init_sandbox
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "lms" / "migrations"), render_as_batch=True)
@@ -83,7 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.notifications.routes import bp as notifications_bp
     from lms.progress.routes import bp as progress_bp
     from lms.quizzes.routes import bp as quizzes_bp
-    from lms.sandbox.routes import bp as sandbox_bp
+    from lms.sandbox.core.routes import bp as sandbox_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -106,7 +106,7 @@ def register_cli(app: Flask) -> None:
     from lms.demo.cli import demo_cli
     from lms.notifications.cli import notify_cli
     from lms.quizzes.cli import quizzes_cli
-    from lms.sandbox.cli import sandbox_cli
+    from lms.sandbox.core.cli import sandbox_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)

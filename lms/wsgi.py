@@ -8,7 +8,7 @@ import gc
 
 from lms.app import create_app
 from lms.content.services import get_catalog
-from lms.sandbox.services import get_tickets
+from lms.sandbox.core.services import get_tickets
 
 app = create_app()
 with app.app_context():

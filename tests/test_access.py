@@ -11,7 +11,7 @@ from lms.extensions import db
 from lms.notifications.models import Notification
 from lms.progress.models import Credit
 from lms.quizzes.models import QuizAttempt
-from lms.sandbox.services import get_tickets, start_ticket
+from lms.sandbox.core.services import get_tickets, start_ticket
 from tests.conftest import create_cohort, create_user, fresh, login, make_app, post_form, reset_database
 
 

@@ -27,10 +27,6 @@ class LogoutForm(FlaskForm):
     submit = SubmitField("Sign out")
 
 
-class ActionForm(FlaskForm):
-    """An empty form that carries only the CSRF token, for one-button POST actions."""
-
-
 class ProfileForm(FlaskForm):
     name = StringField("Full name (as it should appear on certificates)",
                        validators=[InputRequired(), Length(max=120), Name()], render_kw={"autocomplete": "name"},

@@ -10,20 +10,17 @@ from wtforms.fields.choices import SelectChoice
 from lms.access import public, roles, rule, signed_in
 from lms.accounts import forms, services
 from lms.accounts.models import AuditEvent, Cohort, MembershipRequest, User
-from lms.accounts.services import AccountError, Actor, SignInThrottled, Throttle
+from lms.accounts.services import AccountError, SignInThrottled, Throttle
 from lms.api import services as api_tokens
 from lms.api.models import ApiToken
 from lms.db import utcnow
 from lms.extensions import db, limiter
 from lms.validation import page_arg, text_problem
+from lms.web import ActionForm, actor, cohort_manager
 
 bp = Blueprint("accounts", __name__)
 
 PAGE_SIZE = 50
-
-
-def actor() -> Actor:
-    return Actor(current_user.id if current_user.is_authenticated else None, request.remote_addr or "")
 
 
 def me() -> User:
@@ -183,7 +180,7 @@ def _profile_page(form, password_form, status: int = 200, new_token: str | None 
     sessions = services.live_sessions(db.session, current_user.id, now, current_app.permanent_session_lifetime)
     return render_template("accounts/profile.html", form=form, password_form=password_form, tokens=tokens,
                            token_form=token_form or forms.TokenForm(prefix="token"), new_token=new_token,
-                           action_form=forms.ActionForm(), sessions=sessions, now=now,
+                           action_form=ActionForm(), sessions=sessions, now=now,
                            current_session_id=current_user.session_id), status
 
 
@@ -289,7 +286,7 @@ def user_list():
         query = query.where(User.role == role)
     pagination = db.paginate(query.order_by(User.name, User.id), page=page, per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/users.html", pagination=pagination, q=query_text, role=role,
-                           action_form=forms.ActionForm())
+                           action_form=ActionForm())
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -331,7 +328,7 @@ def user_edit(user_id: int):
             db.session.commit()
             flash(f"Saved {user.email}.", "success")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user, action_form=forms.ActionForm())
+    return render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm())
 
 
 @bp.route("/admin/users/<int:user_id>/password-link", methods=["POST"])
@@ -376,17 +373,6 @@ def audit_log():
 
 
 # --- cohorts ---------------------------------------------------------------------------
-
-def _require_cohort_manager(view_args: dict) -> None:
-    cohort_id = view_args["cohort_id"]
-    if db.session.get(Cohort, cohort_id) is None:
-        abort(404)
-    if not services.can_manage_cohort(db.session, current_user, cohort_id):
-        abort(403)
-
-
-cohort_manager = rule("supervisor of this cohort, or admin", ("supervisor", "admin"), _require_cohort_manager)
-
 
 def _supervisor_choices() -> list[SelectChoice]:
     users = db.session.scalars(select(User).where(User.role.in_(("supervisor", "admin")), User.active)
@@ -444,7 +430,7 @@ def cohort_detail(cohort_id: int):
     elif member_form.submit.data:
         status = 400
     return render_template("accounts/cohort_detail.html", cohort=cohort, member_form=member_form,
-                           supervisor_form=supervisor_form, action_form=forms.ActionForm()), status
+                           supervisor_form=supervisor_form, action_form=ActionForm()), status
 
 
 @bp.route("/cohorts/<int:cohort_id>/members/<int:user_id>/remove", methods=["POST"])
@@ -504,7 +490,7 @@ def cohort_remove_supervisor(cohort_id: int, user_id: int):
 def membership_requests():
     """Requests from other supervisors to add trainees of this supervisor's cohorts (every request, for admins)."""
     pending = services.requests_to_decide(db.session, current_user)
-    return render_template("accounts/requests.html", requests=pending, action_form=forms.ActionForm())
+    return render_template("accounts/requests.html", requests=pending, action_form=ActionForm())
 
 
 def _request_decider(view_args: dict) -> None:
@@ -522,7 +508,7 @@ request_decider = rule("owner of a cohort the trainee is in (not the requester),
 @request_decider
 def decide_request(request_id: int, decision: str):
     membership_request = db.session.get(MembershipRequest, request_id)
-    form = forms.ActionForm()
+    form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
     try:

@@ -24,15 +24,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms.access import public, roles, rule, signed_in
 from lms.accounts.models import Cohort, User
-from lms.accounts.routes import actor, cohort_manager
 from lms.certificates import services
 from lms.certificates.codes import normalize_code
 from lms.certificates.forms import NameCorrectionForm, ReinstateForm, RevokeForm, VerifyForm
 from lms.db import utcnow
 from lms.extensions import db, limiter
 from lms.progress.models import Credit
-from lms.progress.routes import csv_response
 from lms.validation import DateRange
+from lms.web import actor, cohort_manager, csv_response
 
 bp = Blueprint("certificates", __name__)
 ZIP_BATCH = 100  # credits loaded at a time while a ZIP streams

@@ -28,9 +28,9 @@ from lms.content.services import get_catalog, search
 from lms.db import utcnow
 from lms.extensions import db
 from lms.progress import services as progress
-from lms.progress.routes import issue_credit
 from lms.quizzes.services import get_library
 from lms.validation import parse_int
+from lms.web import issue_credit
 
 bp = Blueprint("content", __name__)
 

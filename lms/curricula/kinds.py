@@ -180,7 +180,7 @@ class SandboxTicketKind:
 
     @staticmethod
     def _tickets():
-        from lms.sandbox.services import get_tickets
+        from lms.sandbox.core.services import get_tickets
 
         return get_tickets()
 
@@ -192,7 +192,7 @@ class SandboxTicketKind:
         return f"Sandbox ticket {ticket.number}: {ticket.title}" if ticket else None
 
     def statuses(self, session: Session, user_ids: list[int], refs: list[Ref]) -> dict[tuple[int, int], ItemStatus]:
-        from lms.sandbox.models import SandboxInstance
+        from lms.sandbox.core.models import SandboxInstance
 
         ticket_ids = {r.ref_id for r in refs}
         if not user_ids or not ticket_ids:
@@ -210,7 +210,7 @@ class SandboxTicketKind:
         return result
 
     def completed_counts(self, session: Session, members, refs: list[Ref]) -> dict[int, int]:
-        from lms.sandbox.models import SandboxInstance
+        from lms.sandbox.core.models import SandboxInstance
 
         rows = session.execute(select(SandboxInstance.user_id, func.count(func.distinct(SandboxInstance.ticket_id)))
                                .where(SandboxInstance.user_id.in_(members), SandboxInstance.solved_at.is_not(None),
@@ -219,7 +219,7 @@ class SandboxTicketKind:
         return dict(rows.all())
 
     def completions(self, session: Session, members, refs: list[Ref]) -> list[tuple[int, int, datetime, float]]:
-        from lms.sandbox.models import SandboxInstance
+        from lms.sandbox.core.models import SandboxInstance
 
         by_ticket = defaultdict(list)
         for ref in refs:

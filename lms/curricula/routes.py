@@ -10,7 +10,6 @@ from wtforms.fields.choices import SelectChoice
 from lms.access import roles, rule, signed_in
 from lms.accounts import services as accounts
 from lms.accounts.models import Cohort, CohortMember, User
-from lms.accounts.routes import actor
 from lms.charts import bar_chart, line_chart
 from lms.content.services import get_catalog
 from lms.curricula import forms, services
@@ -19,9 +18,9 @@ from lms.curricula.kinds import ITEM_KINDS
 from lms.curricula.models import Assignment, Curriculum
 from lms.db import utcnow
 from lms.extensions import db
-from lms.progress.routes import csv_response
 from lms.quizzes.services import get_library
 from lms.validation import page_arg, parse_int
+from lms.web import actor, csv_response
 
 bp = Blueprint("curricula", __name__)
 

@@ -469,7 +469,7 @@ def trainee_item_details(session: Session, user_id: int, items: list[CurriculumI
         select(QuizAttempt.kind, QuizAttempt.source_id, func.count(), func.max(QuizAttempt.score_percent))
         .where(QuizAttempt.user_id == user_id, QuizAttempt.source_id.in_(refs))
         .group_by(QuizAttempt.kind, QuizAttempt.source_id))}
-    from lms.sandbox.models import SandboxInstance
+    from lms.sandbox.core.models import SandboxInstance
 
     for ticket_id, submissions in session.execute(
             select(SandboxInstance.ticket_id, SandboxInstance.submissions)

@@ -138,7 +138,7 @@ SANDBOX_ATTEMPTS = [("trainee@demo.test", "ed-naloxone-override", True, 0),
 
 def _seed_sandbox(session: Session, report: SeedReport) -> None:
     """Sandbox attempts made the way a trainee makes them: start, change through the screens' service, submit."""
-    from lms.sandbox import services as sandbox
+    from lms.sandbox.core import services as sandbox
 
     tickets = sandbox.get_tickets()
     for email, ticket_id, solve, hints in SANDBOX_ATTEMPTS:

@@ -4,12 +4,12 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_login import current_user
 
 from lms.access import ROLES, rule, signed_in
-from lms.accounts.forms import ActionForm
 from lms.db import utcnow
 from lms.extensions import db
 from lms.notifications import services
 from lms.notifications.models import Notification
 from lms.validation import page_arg
+from lms.web import ActionForm
 
 bp = Blueprint("notifications", __name__)
 

@@ -1,7 +1,5 @@
 """My learning, the activity evaluation, and transcripts (page, CSV and PDF)."""
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -16,15 +14,9 @@ from lms.progress import services
 from lms.progress.forms import evaluation_form
 from lms.quizzes.services import get_library
 from lms.validation import DateRange
+from lms.web import csv_response, issue_credit
 
 bp = Blueprint("progress", __name__)
-
-
-def issue_credit(module) -> None:
-    """Check the completion rule after a triggering action and tell the trainee if credit was earned."""
-    _credit, issued = services.issue_credit_if_complete(db.session, current_user.id, module, utcnow())
-    if issued:
-        flash(f"Module complete: {module.contact_hours:g} contact hours earned. Your certificate is ready.", "success")
 
 
 @bp.route("/learning")
@@ -102,25 +94,6 @@ def transcript():
 
 TRANSCRIPT_COLUMNS = ["completion_date", "activity_title", "activity_number", "activity_type", "topic_code",
                       "contact_hours", "ceus", "score_percent", "verification_code", "status", "name_as_issued"]
-
-
-def csv_response(filename: str, header: list[str], rows) -> Response:
-    """A CSV that opens cleanly in a spreadsheet: UTF-8 with BOM, CRLF line ends, formula-safe cells."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_safe_cell(value) for value in row])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _safe_cell(value):
-    """Spreadsheets run cells starting with = + - @ as formulas: prefix text cells that do."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @bp.route("/learning/transcript.csv")

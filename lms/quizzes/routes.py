@@ -13,12 +13,12 @@ from lms.accounts.models import CohortMember
 from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
-from lms.progress.routes import issue_credit
 from lms.quizzes import charts, forms, services, stats
 from lms.quizzes.bank import DOMAINS
 from lms.quizzes.grading import ResponseError, correct_response, grade
 from lms.quizzes.models import AttemptAnswer, QuizAttempt
 from lms.quizzes.services import QuizError, get_library
+from lms.web import issue_credit
 
 bp = Blueprint("quizzes", __name__)
 

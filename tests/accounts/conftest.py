@@ -7,7 +7,7 @@ from lms.curricula.models import Assignment, Curriculum, CurriculumItem
 from lms.db import utcnow
 from lms.extensions import db
 from lms.progress.models import Credit
-from lms.sandbox.services import get_tickets, start_ticket
+from lms.sandbox.core.services import get_tickets, start_ticket
 from tests.conftest import create_cohort, create_user, post_form
 
 

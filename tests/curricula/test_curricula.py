@@ -231,7 +231,7 @@ def test_assignment_page_shows_where_trainees_are_stuck_and_a_trainee_drill_down
 
 def test_a_solved_sandbox_ticket_counts_toward_the_curriculum(app, client):
     """A curriculum can hold a sandbox ticket; starting it is 'in progress', solving it is 'completed'."""
-    from lms.sandbox import services as sandbox
+    from lms.sandbox.core import services as sandbox
 
     supervisor, trainee = create_user("supervisor"), create_user("trainee")
     cohort = create_cohort("Main", supervisors=[supervisor], trainees=[trainee])

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from lms.accounts.models import User
 from lms.db import utcnow
 from lms.extensions import db
-from lms.sandbox import services
-from lms.sandbox.models import AuditEntry, Lot, SandboxInstance
-from lms.sandbox.schema import SPECS
+from lms.sandbox.core import services
+from lms.sandbox.core.models import AuditEntry, Lot, SandboxInstance
+from lms.sandbox.core.schema import SPECS
 from tests.conftest import TEST_DATABASE_URL, create_user, csrf_token, login, make_app, reset_database
 
 TICKET = "new-supplier-ndc-not-linked"

@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from lms.sandbox.engine import decide_removal, resolve_scan, restock_quantity, robot_pick, robot_restock
-from lms.sandbox.ndc import gtin14_from_ndc
-from lms.sandbox.world import World
+from lms.sandbox.core.world import World
+from lms.sandbox.pharmacy.engine import decide_removal, resolve_scan, restock_quantity, robot_pick, robot_restock
+from lms.sandbox.pharmacy.ndc import gtin14_from_ndc
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 GTIN_A = gtin14_from_ndc("99999-123-45")  # the active product

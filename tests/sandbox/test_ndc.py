@@ -8,7 +8,7 @@ from biip.checksums import gs1_standard_check_digit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms.sandbox.ndc import (
+from lms.sandbox.pharmacy.ndc import (
     SEGMENT_LENGTHS,
     TEN_DIGIT_FORMATS,
     Ndc,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms.sandbox.ndc import gtin14_from_ndc, upc_a_from_ndc
-from lms.sandbox.scan import GS, MAX_LENGTH, ScanResult, interpret
+from lms.sandbox.pharmacy.ndc import gtin14_from_ndc, upc_a_from_ndc
+from lms.sandbox.pharmacy.scan import GS, MAX_LENGTH, ScanResult, interpret
 
 # No example database: it would leave a .hypothesis directory in the working tree.
 examples = settings(database=None, max_examples=400)

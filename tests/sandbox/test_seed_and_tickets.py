@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from lms.content.loader import load_catalog
-from lms.sandbox.ndc import to_ndc11
-from lms.sandbox.seed import Relative, load_seed
-from lms.sandbox.tickets import load_tickets
-from lms.sandbox.world import World
+from lms.sandbox.core.seed import Relative, load_seed
+from lms.sandbox.core.tickets import load_tickets
+from lms.sandbox.core.world import World
+from lms.sandbox.pharmacy.ndc import to_ndc11
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = ROOT / "sandbox"

@@ -7,8 +7,8 @@ import pytest
 from lms.content.loader import load_catalog
 from lms.db import utcnow
 from lms.extensions import db
-from lms.sandbox import services
-from lms.sandbox.tickets import grade_world, load_tickets
+from lms.sandbox.core import services
+from lms.sandbox.core.tickets import grade_world, load_tickets
 from tests.conftest import create_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,8 +145,8 @@ def test_the_rehearsal_reports_a_ticket_that_a_no_op_save_solves(app, monkeypatc
     """With a products screen that re-derives the 11-digit NDC on every save (the old one), ticket 3 is flagged."""
     import dataclasses
 
-    from lms.sandbox import editors
-    from lms.sandbox.ndc import gtin14_from_ndc, parse_ndc, to_ndc11
+    from lms.sandbox.pharmacy import editors
+    from lms.sandbox.pharmacy.ndc import gtin14_from_ndc, parse_ndc, to_ndc11
 
     def rederive(world, values, row):
         ndc = parse_ndc(values["ndc10"])

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from lms.content.services import get_catalog
 from lms.datafiles import FolderCache
-from lms.sandbox.editors import EDITORS, Editor
-from lms.sandbox.models import AuditEntry, ChangeRequest, SandboxHintReveal, SandboxInstance, SandboxSubmission
-from lms.sandbox.schema import BY_NAME, SPECS
-from lms.sandbox.tickets import Step, Ticket, TicketSet, grade_world, load_tickets
-from lms.sandbox.world import World
+from lms.sandbox.core.models import AuditEntry, ChangeRequest, SandboxHintReveal, SandboxInstance, SandboxSubmission
+from lms.sandbox.core.schema import BY_NAME, SPECS
+from lms.sandbox.core.tickets import Step, Ticket, TicketSet, grade_world, load_tickets
+from lms.sandbox.core.world import World
+from lms.sandbox.pharmacy.editors import EDITORS, Editor
 
 
 class SandboxError(ValueError):

@@ -5,9 +5,9 @@ restock. Pure functions of a World; every "no" carries the reason the system wou
 from dataclasses import dataclass, field
 from datetime import date
 
-from lms.sandbox.ndc import resolve_ndc10_digits
-from lms.sandbox.scan import ScanResult, interpret
-from lms.sandbox.world import Rec, World
+from lms.sandbox.core.world import Rec, World
+from lms.sandbox.pharmacy.ndc import resolve_ndc10_digits
+from lms.sandbox.pharmacy.scan import ScanResult, interpret
 
 # --- scanning ------------------------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_element_strings import GS1ElementString
 from biip.symbology import GS1Symbology, SymbologyIdentifier
 
-from lms.sandbox.ndc import NdcError, gs1_check_digit, ndc10_digits_from_gtin
+from lms.sandbox.pharmacy.ndc import NdcError, gs1_check_digit, ndc10_digits_from_gtin
 
 __all__ = ["GS", "MAX_LENGTH", "ScanKind", "ScanResult", "interpret"]
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lms.sandbox.ndc import NdcError, gtin14_from_ndc, parse_ndc, to_ndc11
-from lms.sandbox.scan import interpret
-from lms.sandbox.world import Rec, World
+from lms.sandbox.core.world import Rec, World
+from lms.sandbox.pharmacy.ndc import NdcError, gtin14_from_ndc, parse_ndc, to_ndc11
+from lms.sandbox.pharmacy.scan import interpret
 
 
 @dataclass(frozen=True)

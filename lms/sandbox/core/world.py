@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.sandbox.schema import BY_NAME
-from lms.sandbox.seed import normalize_key
+from lms.sandbox.core.schema import BY_NAME
+from lms.sandbox.core.seed import normalize_key
 
 
 class Rec(dict):

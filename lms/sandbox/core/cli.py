@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lms.content.loader import load_catalog
 from lms.db import utcnow
-from lms.sandbox.tickets import load_tickets
+from lms.sandbox.core.tickets import load_tickets
 
 sandbox_cli = AppGroup("sandbox", help="The mock pharmacy system: seed and tickets.")
 
@@ -38,7 +38,7 @@ def rehearse_all(tickets, root: Path) -> list[str]:
     """Play every ticket on a throwaway in-memory SQLite database, never the configured one."""
     from lms.accounts.models import User
     from lms.extensions import db
-    from lms.sandbox.services import Actor, rehearse
+    from lms.sandbox.core.services import Actor, rehearse
 
     engine = create_engine("sqlite://")
     db.metadata.create_all(engine)

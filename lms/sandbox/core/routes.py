@@ -9,18 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.access import roles, rule, signed_in
-from lms.accounts.forms import ActionForm
 from lms.accounts.models import User
 from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
-from lms.progress.routes import csv_response
-from lms.sandbox import forms, services
-from lms.sandbox.editors import BROWSE, EDITORS
-from lms.sandbox.engine import decide_removal, resolve_scan, robot_restock
-from lms.sandbox.models import SandboxInstance
-from lms.sandbox.schema import BY_NAME, BY_YAML
+from lms.sandbox.core import forms, services
+from lms.sandbox.core.models import SandboxInstance
+from lms.sandbox.core.schema import BY_NAME, BY_YAML
+from lms.sandbox.pharmacy.editors import BROWSE, EDITORS
+from lms.sandbox.pharmacy.engine import decide_removal, resolve_scan, robot_restock
 from lms.validation import page_arg, parse_int
+from lms.web import ActionForm, csv_response
 
 # State-changing POSTs here carry only the CSRF token, which the app-wide CSRFProtect checks before any view runs.
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")

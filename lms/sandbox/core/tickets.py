@@ -10,11 +10,11 @@ from pathlib import Path
 from lms.content.loader import Catalog, Problem
 from lms.content.render import LinkContext, render_markdown
 from lms.datafiles import read_yaml, section_lines
-from lms.sandbox.editors import EDITORS
-from lms.sandbox.graders import CHECKS, CheckError, GradeContext, parameters
-from lms.sandbox.schema import BY_NAME, BY_YAML, SPECS
-from lms.sandbox.seed import Dataset, RowError, build_row, convert_value, insert_row, load_seed, normalize_key
-from lms.sandbox.world import World
+from lms.sandbox.core.checks import CheckError, GradeContext, parameters, registry
+from lms.sandbox.core.schema import BY_NAME, BY_YAML, SPECS
+from lms.sandbox.core.seed import Dataset, RowError, build_row, convert_value, insert_row, load_seed, normalize_key
+from lms.sandbox.core.world import World
+from lms.sandbox.pharmacy.editors import EDITORS
 
 _NO_LINKS = LinkContext("", frozenset(), {}, {}, {}, frozenset())
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -102,10 +102,10 @@ def grade_world(world: World, ticket: Ticket, user_id: int | None) -> list[Check
     ctx = GradeContext(world, user_id)
     results = []
     for spec in ticket.checks:
-        outcome = CHECKS[spec.check](ctx, **spec.params)
+        outcome = registry()[spec.check](ctx, **spec.params)
         results.append(CheckResult(spec.check, "check", outcome.passed, outcome.message))
     for spec in ticket.rejects:
-        outcome = CHECKS[spec.check](ctx, **spec.params)
+        outcome = registry()[spec.check](ctx, **spec.params)
         results.append(CheckResult(spec.name, "reject", outcome.passed,
                                    outcome.message if outcome.passed else spec.message))
     return results
@@ -223,8 +223,8 @@ def _checks(raw, section: str, r: _Reader, rejects: bool) -> tuple[CheckSpec, ..
         name = params.pop("check")
         message = str(params.pop("message", "")).strip() if rejects else ""
         rule_name = str(params.pop("name", name)) if rejects else name
-        if name not in CHECKS:
-            r.problem(line, f"{section}: unknown check {name!r}; checks are: {', '.join(sorted(CHECKS))}")
+        if name not in registry():
+            r.problem(line, f"{section}: unknown check {name!r}; checks are: {', '.join(sorted(registry()))}")
             continue
         required, optional = parameters(name)
         missing, unknown = required - params.keys(), params.keys() - required - optional

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from lms.content.loader import Problem
 from lms.datafiles import read_yaml, section_lines
-from lms.sandbox.ndc import NdcError, gtin14_from_ndc, parse_ndc, to_ndc11
-from lms.sandbox.schema import BY_NAME, BY_YAML, CHOICES, SPECS, TableSpec
+from lms.sandbox.core.schema import BY_NAME, BY_YAML, CHOICES, SPECS, TableSpec
+from lms.sandbox.pharmacy.ndc import NdcError, gtin14_from_ndc, parse_ndc, to_ndc11
 
 _RELATIVE = re.compile(r"^([+-])(\d{1,5})([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}

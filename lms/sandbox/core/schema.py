@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import JSON, Boolean, Date, Float, Integer, String, Text
 
 from lms.db import UTCDateTime
-from lms.sandbox import models as m
+from lms.sandbox.core import models as m
 
 
 @dataclass(frozen=True)
