@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from lms import create_app
 from lms.accounts import services
@@ -122,6 +122,23 @@ def app(tmp_path):
     yield app
     db.session.remove()
     ctx.pop()
+
+
+@pytest.fixture
+def migration_url(tmp_path):
+    """A database with nothing in it, for running the migrations: a SQLite file, or a fresh schema on the test
+    PostgreSQL (dropped afterwards)."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    engine = create_engine(TEST_DATABASE_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
+        conn.execute(text("CREATE SCHEMA migration_check"))
+    yield TEST_DATABASE_URL + ("&" if "?" in TEST_DATABASE_URL else "?") + "options=-csearch_path%3Dmigration_check"
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA migration_check CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture

@@ -2,16 +2,15 @@
 
 import re
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from lms.accounts.models import Cohort, CohortMember, CohortSupervisor, User
 from lms.demo.services import DEMO_PASSWORD
 from lms.extensions import db
-from tests.conftest import TEST_DATABASE_URL, login, make_app
+from tests.conftest import login, make_app
 
 
 def test_users_create_prints_a_one_time_link(app, runner):
@@ -65,22 +64,6 @@ def test_database_url_prefers_psycopg_for_postgres_urls():
     assert database_url("postgres://u:p@h/db", "/x") == "postgresql+psycopg://u:p@h/db"
     assert database_url("postgresql://u:p@h/db", "/x") == "postgresql+psycopg://u:p@h/db"
     assert database_url(None, "/srv/instance") == "sqlite:////srv/instance/lms.sqlite3"
-
-
-@pytest.fixture
-def migration_url(tmp_path):
-    """A database with nothing in it: a SQLite file, or a fresh schema on the test PostgreSQL."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-        return
-    engine = create_engine(TEST_DATABASE_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
-        conn.execute(text("CREATE SCHEMA migration_check"))
-    yield TEST_DATABASE_URL + ("&" if "?" in TEST_DATABASE_URL else "?") + "options=-csearch_path%3Dmigration_check"
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA migration_check CASCADE"))
-    engine.dispose()
 
 
 def test_migrations_build_exactly_the_models_schema(tmp_path, migration_url):

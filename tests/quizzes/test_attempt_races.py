@@ -18,7 +18,6 @@ from lms.quizzes.models import AttemptAnswer, QuizAttempt
 from lms.quizzes.services import get_library
 from tests.conftest import TEST_DATABASE_URL, create_user, csrf_token, fresh, login, make_app, post_form, reset_database
 from tests.quizzes.test_attempts import answer, form_for, start, wrong_response
-from tests.test_cli_and_migrations import migration_url  # noqa: F401 - the fixture
 
 ALREADY_SUBMITTED = "This attempt was already submitted; your answer was not saved."
 
@@ -210,7 +209,7 @@ def test_a_submit_landing_while_a_save_is_in_flight_wins(app, client, login_as, 
     assert done.answers == []
 
 
-def test_the_migration_keeps_one_open_attempt_of_duplicates(tmp_path, migration_url):  # noqa: F811
+def test_the_migration_keeps_one_open_attempt_of_duplicates(tmp_path, migration_url):
     """Upgrading a database where parallel starts left duplicates keeps the most answered one open."""
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=migration_url)
     now = utcnow()
