@@ -124,6 +124,24 @@ def app(tmp_path):
     ctx.pop()
 
 
+def shared_database_url(tmp_path) -> str:
+    """A database that separate connections (threads, processes) share: a SQLite file, or the test PostgreSQL.
+    The default in-memory SQLite is private to one connection, so races cannot happen on it."""
+    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+
+
+@pytest.fixture
+def race_app(tmp_path):
+    """An app on a shared database, with its context pushed, for tests that race real threads."""
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=shared_database_url(tmp_path))
+    reset_database(app)
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    db.session.remove()
+    ctx.pop()
+
+
 @pytest.fixture
 def migration_url(tmp_path):
     """A database with nothing in it, for running the migrations: a SQLite file, or a fresh schema on the test

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import LoginFailure
 from lms.extensions import db
-from tests.conftest import PASSWORD, TEST_DATABASE_URL, create_user, csrf_token, make_app, reset_database
+from tests.conftest import PASSWORD, create_user, csrf_token, make_app, reset_database, shared_database_url
 
 WRONG = "not the right password"
 
@@ -75,10 +75,6 @@ def test_failures_from_one_address_across_accounts_are_capped(tmp_path):
     assert sign_in(client_at(app, "203.0.113.78"), "u0@hospital.test", WRONG).status_code == 200
 
 
-def _shared_database_url(tmp_path) -> str:
-    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-
-
 def _worker(tmp_path, url, email, password, expected_status, attempts):
     """Run in a forked process, as a gunicorn worker is: its own app, limiter memory and connections."""
     worker = make_app(tmp_path / f"worker-{os.getpid()}", SQLALCHEMY_DATABASE_URI=url)
@@ -90,7 +86,7 @@ def _worker(tmp_path, url, email, password, expected_status, attempts):
 def test_two_workers_share_one_count(tmp_path):
     """Failures counted by one worker process hold in another: gunicorn forks workers that share nothing
     but the database (with Flask-Limiter's memory storage, each one counted on its own)."""
-    url = _shared_database_url(tmp_path)
+    url = shared_database_url(tmp_path)
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
     reset_database(app)
     with app.app_context():
@@ -115,7 +111,7 @@ def test_two_workers_share_one_count(tmp_path):
 
 def test_simultaneous_guesses_get_no_more_tries_than_the_limit(tmp_path):
     """Ten guesses at once (real threads, separate connections) check at most five passwords."""
-    url = _shared_database_url(tmp_path)
+    url = shared_database_url(tmp_path)
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
     reset_database(app)
     with app.app_context():

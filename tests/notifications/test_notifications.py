@@ -19,14 +19,11 @@ from lms.notifications.models import Notification, OutboxEmail
 from lms.progress.models import Credit
 from lms.quizzes.services import get_library
 from tests.conftest import (
-    TEST_DATABASE_URL,
     create_cohort,
     create_user,
     fresh,
     login,
-    make_app,
     post_form,
-    reset_database,
 )
 from tests.curricula.test_curricula import count_queries
 
@@ -211,16 +208,6 @@ def test_generate_uses_the_same_number_of_queries_for_3_or_30_trainees(world):
         assert run(TODAY) == 27
     assert small["n"] == large["n"] and small["n"] < 15
 
-
-@pytest.fixture
-def race_app(tmp_path):
-    """An app on a database that a second connection can see (not the per-connection in-memory SQLite)."""
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'race.sqlite3'}"
-    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
-    reset_database(app)
-    with app.app_context():
-        yield app
-        db.session.remove()
 
 
 def test_a_concurrent_run_that_inserts_first_is_tolerated(race_app):

@@ -24,9 +24,7 @@ from tests.conftest import (
     create_user,
     fresh,
     login,
-    make_app,
     post_form,
-    reset_database,
 )
 from tests.curricula.test_curricula import assign, build
 from tests.progress.test_completion import EVALUATION, complete, pass_post_test
@@ -181,16 +179,6 @@ def test_the_database_holds_at_most_one_earned_credit_per_module_version(earned)
     db.session.commit()
     assert db.session.query(Credit).count() == 2
 
-
-@pytest.fixture
-def race_app(tmp_path):
-    """An app on a database that separate connections share (a file, or PostgreSQL when configured)."""
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'race.sqlite3'}"
-    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
-    reset_database(app)
-    with app.app_context():
-        yield app
-        db.session.remove()
 
 
 def test_two_simultaneous_completions_after_a_revocation_issue_one_credit(race_app):

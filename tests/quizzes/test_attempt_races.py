@@ -16,22 +16,11 @@ from lms.quizzes import forms
 from lms.quizzes.grading import correct_response, grade
 from lms.quizzes.models import AttemptAnswer, QuizAttempt
 from lms.quizzes.services import get_library
-from tests.conftest import TEST_DATABASE_URL, create_user, csrf_token, fresh, login, make_app, post_form, reset_database
+from tests.conftest import create_user, csrf_token, fresh, login, make_app, post_form
 from tests.quizzes.test_attempts import answer, form_for, start, wrong_response
 
 ALREADY_SUBMITTED = "This attempt was already submitted; your answer was not saved."
 
-
-@pytest.fixture
-def race_app(tmp_path):
-    """An app on a database that several threads can use at once: a SQLite file, or the test PostgreSQL."""
-    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'race.sqlite3'}")
-    reset_database(app)
-    ctx = app.app_context()
-    ctx.push()
-    yield app
-    db.session.remove()
-    ctx.pop()
 
 
 def signed_in_clients(app, user, count):

@@ -15,14 +15,14 @@ from lms.extensions import db
 from lms.sandbox.core import services
 from lms.sandbox.core.models import AuditEntry, Lot, SandboxInstance
 from lms.sandbox.core.schema import SPECS
-from tests.conftest import TEST_DATABASE_URL, create_user, csrf_token, login, make_app, reset_database
+from tests.conftest import create_user, csrf_token, login, make_app, reset_database, shared_database_url
 
 TICKET = "new-supplier-ndc-not-linked"
 
 
 @pytest.fixture
 def shared_app(tmp_path):
-    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'race.sqlite3'}")
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=shared_database_url(tmp_path))
     reset_database(app)
     with app.app_context():
         user = create_user("trainee", name="Tess Trainee")
