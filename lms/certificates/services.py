@@ -83,14 +83,7 @@ def revoke(session: Session, actor: Actor, credit: Credit, reason: str, now: dat
                               .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         raise RevokeError("This credit is already revoked.")
-    session.refresh(credit, ["revoked_at"])
-    event = CreditStatusEvent(credit=credit, action="revoked", at=now, actor_id=actor.user_id, reason=reason)
-    session.add(event)
-    session.flush()
-    audit(session, actor, "credit.revoked", credit, reason=reason, code=credit.verification_code,
-          user_id=credit.user_id)
-    notify_credit_status(session, credit, event, link, now)
-    return event
+    return _record_status(session, actor, credit, "revoked", reason, now, link)
 
 
 def newer_earned(session: Session, credit: Credit) -> Credit | None:
@@ -123,11 +116,17 @@ def reinstate(session: Session, actor: Actor, credit: Credit, reason: str, now: 
         raise RevokeError("The trainee has just earned this module again; that credit stands.") from error
     if changed != 1:
         raise RevokeError("This credit is not revoked.")
+    return _record_status(session, actor, credit, "reinstated", reason, now, link)
+
+
+def _record_status(session: Session, actor: Actor, credit: Credit, action: str, reason: str, now: datetime,
+                   link: str) -> CreditStatusEvent:
+    """After the conditional UPDATE changed the credit: the history event, the audit entry and the trainee's notice."""
     session.refresh(credit, ["revoked_at"])
-    event = CreditStatusEvent(credit=credit, action="reinstated", at=now, actor_id=actor.user_id, reason=reason)
+    event = CreditStatusEvent(credit=credit, action=action, at=now, actor_id=actor.user_id, reason=reason)
     session.add(event)
     session.flush()
-    audit(session, actor, "credit.reinstated", credit, reason=reason, code=credit.verification_code,
+    audit(session, actor, f"credit.{action}", credit, reason=reason, code=credit.verification_code,
           user_id=credit.user_id)
     notify_credit_status(session, credit, event, link, now)
     return event
