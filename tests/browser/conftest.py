@@ -40,6 +40,24 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "bypass_csp": True}
 
 
+def closing_bodies(app):
+    """Read each response body whole and close it before the dev server sends a byte.
+
+    werkzeug's dev server drains the request socket in a ``finally`` before it calls the
+    response's ``close()``; when the browser drops a connection (a favicon or stylesheet
+    cancelled by navigation) that drain raises, the static file is never closed, and
+    pytest reports its ResourceWarning against whichever test is running.
+    """
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+    return wsgi
+
+
 live_server_app = []  # the app behind live_server, for tests that need to reach into its data
 
 
@@ -59,7 +77,7 @@ def live_server(tmp_path_factory):
     with app.app_context():
         seed_demo(db.session, get_catalog(), get_library())
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_bodies(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
