@@ -27,8 +27,8 @@ from lms.progress.models import Credit, LessonRead
 from lms.quizzes.models import AttemptAnswer, QuizAttempt
 from lms.quizzes.services import _layout, get_library
 from lms.sandbox.core import services as sandbox
+from lms.sandbox.core.editors import EDITORS
 from lms.sandbox.core.models import AuditEntry, Pocket, Product
-from lms.sandbox.pharmacy.editors import EDITORS
 from lms.validation import MAX_ID, parse_int
 from tests.conftest import PASSWORD, create_cohort, create_user, csrf_token, login, post_form
 

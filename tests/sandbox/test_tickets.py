@@ -145,7 +145,7 @@ def test_the_rehearsal_reports_a_ticket_that_a_no_op_save_solves(app, monkeypatc
     """With a products screen that re-derives the 11-digit NDC on every save (the old one), ticket 3 is flagged."""
     import dataclasses
 
-    from lms.sandbox.pharmacy import editors
+    from lms.sandbox.core import editors
     from lms.sandbox.pharmacy.ndc import gtin14_from_ndc, parse_ndc, to_ndc11
 
     def rederive(world, values, row):

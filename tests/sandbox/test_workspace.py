@@ -92,7 +92,7 @@ def stored(instance, table: str, key: str):
 
 def form_of(row, editor_name: str, **overrides) -> dict:
     """What the edit page posts when Save is pressed without touching anything."""
-    from lms.sandbox.pharmacy.editors import EDITORS
+    from lms.sandbox.core.editors import EDITORS
 
     data = {}
     for f in EDITORS[editor_name].fields:
@@ -361,7 +361,7 @@ def test_the_scan_tool_explains_malformed_barcode_data(client, trainee, data, me
 
 def test_every_seed_row_can_be_saved_unchanged_through_its_screen(app):
     """The seed obeys the screens' own rules: re-saving any row as it is raises no validation error."""
-    from lms.sandbox.pharmacy.editors import EDITORS
+    from lms.sandbox.core.editors import EDITORS
 
     user = create_user("trainee")
     ticket = services.get_tickets().get(TICKET)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from lms.sandbox.core.world import World
 
-SUBSYSTEM_CHECKS = ("lms.sandbox.pharmacy.checks",)
+SUBSYSTEM_CHECKS = ("lms.sandbox.pharmacy.checks", "lms.sandbox.interfaces.checks")
 
 
 @dataclass(frozen=True)

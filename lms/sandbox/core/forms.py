@@ -4,9 +4,10 @@ from wtforms import BooleanField, FloatField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from lms.sandbox.core.editing import Editor
 from lms.sandbox.core.schema import BY_NAME
 from lms.sandbox.core.world import World
-from lms.sandbox.pharmacy.editors import STAFF_CHOICES, Editor
+from lms.sandbox.pharmacy.editors import STAFF_CHOICES
 from lms.validation import DateField, FlaskForm, SafeText, WholeNumberField, parse_int
 
 # Barcode data carries the GS1 group separator (U+001D) between element strings; other control characters are

@@ -419,22 +419,49 @@ class InterfaceChannel(InstanceRow, db.Model):
 
     name: Mapped[str] = mapped_column(String(40))
     direction: Mapped[str] = mapped_column(String(8))  # inbound | outbound
-    normalize_line_endings: Mapped[bool] = mapped_column(default=False)
+    normalize_line_endings: Mapped[bool] = mapped_column(default=False)  # accept CRLF and bare LF terminators
+    reject_duplicates: Mapped[bool] = mapped_column(default=True)  # a control id already applied is not re-applied
     active: Mapped[bool] = mapped_column(default=True)
 
 
 class InterfaceMessage(InstanceRow, db.Model):
+    """One message as it arrived on a channel. ``raw`` is never edited: fixes go in the maps, then it is replayed.
+
+    ``applied_control_id`` is set (to MSH-10) when the message's effects were applied on a channel that rejects
+    duplicates; the unique constraint makes the database, not a read-then-write, refuse a second application.
+    """
+
     __tablename__ = "sb_interface_message"
     references = (_ref("channel_id", "sb_interface_channel"),)
+    constraints = (UniqueConstraint("instance_id", "channel_id", "applied_control_id"),
+                   Index("ix_sb_interface_message_status", "instance_id", "status"))
 
     channel_id: Mapped[int]
-    control_id: Mapped[str] = mapped_column(String(40))
+    control_id: Mapped[str] = mapped_column(String(80))  # MSH-10 (v2.7 allows 199; senders use far fewer)
     message_type: Mapped[str] = mapped_column(String(12))  # RDE^O11, ADT^A02...
-    raw: Mapped[str] = mapped_column(Text)  # never edited: fixes go in the maps, then the message is replayed
-    status: Mapped[str] = mapped_column(String(12))  # queued | processed | error
+    raw: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # queued | processed | error | duplicate
     ack_code: Mapped[str | None] = mapped_column(String(2))  # AA | AE | AR
     error: Mapped[str | None] = mapped_column(String(300))
     received_at: Mapped[datetime]
+    patient_mrn: Mapped[str | None] = mapped_column(String(20))
+    ack: Mapped[str | None] = mapped_column(Text)  # the last ACK sent, segments separated by CR
+    applied_control_id: Mapped[str | None] = mapped_column(String(80))
+
+
+class InterfaceEvent(InstanceRow, db.Model):
+    """A message's processing history: each receive or replay, who ran it, the ACK and what it changed."""
+
+    __tablename__ = "sb_interface_event"
+    references = (_ref("message_id", "sb_interface_message", ondelete="CASCADE"),)
+
+    message_id: Mapped[int]
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(12))  # received | replayed
+    actor: Mapped[str] = mapped_column(String(80))
+    ack_code: Mapped[str] = mapped_column(String(2))
+    ack: Mapped[str] = mapped_column(Text)
+    changes: Mapped[list] = mapped_column(JSON, default=list)  # one sentence per row the message changed
 
 
 class CodeMap(InstanceRow, db.Model):
@@ -443,9 +470,10 @@ class CodeMap(InstanceRow, db.Model):
     constraints = (UniqueConstraint("instance_id", "channel_id", "code_type", "external_code"),)
 
     channel_id: Mapped[int]
-    code_type: Mapped[str] = mapped_column(String(12))  # drug | unit | route | frequency | location
+    code_type: Mapped[str] = mapped_column(String(12))  # drug | unit | route | frequency | location | allergen
     external_code: Mapped[str] = mapped_column(String(40))
     internal_code: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(default=True)  # retired maps stay for the history, and map nothing
 
 
 # --- compounding, verification, change control, audit --------------------------------------------------------------
@@ -514,5 +542,6 @@ class AuditEntry(InstanceRow, db.Model):
 INSTANCE_TABLES = [Drug, Product, Barcode, Lot, Location, Cabinet, Pocket, Patient, Stock, OverrideItem,
                    CabinetTransaction, Discrepancy, RobotItem, Staff, AllergenClass, AllergenMember, Allergy, Encounter,
                    Order, OrderSet, OrderSetVersion, OrderSentence, CdsRule, CdsTestCase, InterfaceChannel,
-                   InterfaceMessage, CodeMap, IvPreparation, VerificationQueueEntry, ChangeRequest, AuditEntry]
+                   InterfaceMessage, InterfaceEvent, CodeMap, IvPreparation, VerificationQueueEntry, ChangeRequest,
+                   AuditEntry]
 """Every per-instance table, parents before children (the order rows are inserted in)."""

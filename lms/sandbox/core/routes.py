@@ -14,9 +14,10 @@ from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
 from lms.sandbox.core import forms, services
+from lms.sandbox.core.editors import EDITORS
 from lms.sandbox.core.models import SandboxInstance
 from lms.sandbox.core.schema import BY_NAME, BY_YAML
-from lms.sandbox.pharmacy.editors import BROWSE, EDITORS
+from lms.sandbox.pharmacy.editors import BROWSE
 from lms.sandbox.pharmacy.engine import decide_removal, resolve_scan, robot_restock
 from lms.validation import page_arg, parse_int
 from lms.web import ActionForm, csv_response

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from lms.content.services import get_catalog
 from lms.datafiles import FolderCache
+from lms.sandbox.core.editing import Editor
+from lms.sandbox.core.editors import EDITORS
 from lms.sandbox.core.models import AuditEntry, ChangeRequest, SandboxHintReveal, SandboxInstance, SandboxSubmission
 from lms.sandbox.core.schema import BY_NAME, SPECS
 from lms.sandbox.core.tickets import Step, Ticket, TicketSet, grade_world, load_tickets
 from lms.sandbox.core.world import World
-from lms.sandbox.pharmacy.editors import EDITORS, Editor
 
 
 class SandboxError(ValueError):
@@ -319,6 +320,15 @@ def run_steps(session: Session, instance: SandboxInstance, ticket: Ticket, actor
               change_request: str | None = None) -> None:
     """Make a ticket's worked solution (or a symptom fix) through the same service the screens use."""
     for step in steps:
+        if step.action == "replay":
+            from lms.sandbox.interfaces.services import replay, replay_target
+
+            try:
+                replay(session, instance, [replay_target(instance_world(session, instance, now), step.key)], actor,
+                       now)
+            except SandboxError as error:
+                raise ChangeRejected({"": str(error)}) from None
+            continue
         row_id, values = resolve_step(instance_world(session, instance, now), step)
         apply_change(session, instance, ticket, actor, step.editor, step.action, row_id, values,
                      change_request, now)

@@ -11,10 +11,10 @@ from lms.content.loader import Catalog, Problem
 from lms.content.render import LinkContext, render_markdown
 from lms.datafiles import read_yaml, section_lines
 from lms.sandbox.core.checks import CheckError, GradeContext, parameters, registry
+from lms.sandbox.core.editors import EDITORS
 from lms.sandbox.core.schema import BY_NAME, BY_YAML, SPECS
 from lms.sandbox.core.seed import Dataset, RowError, build_row, convert_value, insert_row, load_seed, normalize_key
 from lms.sandbox.core.world import World
-from lms.sandbox.pharmacy.editors import EDITORS
 
 _NO_LINKS = LinkContext("", frozenset(), {}, {}, {}, frozenset())
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -32,7 +32,8 @@ class CheckSpec:
 
 @dataclass(frozen=True)
 class Step:
-    """One change made through a maintenance screen: create, update or delete a row of an editor's table."""
+    """One change made through a maintenance screen (create, update or delete a row of an editor's table), or a
+    replay of a stored interface message from the message browser (action ``replay``, key its control id)."""
 
     action: str
     editor: str
@@ -244,11 +245,18 @@ def _steps(raw, section: str, r: _Reader, base_line: int | None = None) -> tuple
     out = []
     for index, item in enumerate(raw or []):
         line = base_line or r.line(section, index)
-        verb = next((v for v in ("create", "update", "delete") if isinstance(item, dict) and v in item), None)
+        verb = next((v for v in ("create", "update", "delete", "replay") if isinstance(item, dict) and v in item),
+                    None)
         editor = EDITORS.get(item.get(verb)) if verb else None
+        if verb == "replay":  # the message browser's Replay: {replay: interface_messages, key: <MSH-10>}
+            if item.get("replay") != "interface_messages" or "key" not in item:
+                r.problem(line, f"{section}: a replay step is {{replay: interface_messages, key: <control id>}}")
+            else:
+                out.append(Step("replay", "interface_messages", str(item["key"]), {}, line))
+            continue
         if editor is None:
-            r.problem(line, f"{section}: each step is {{create|update|delete: <screen>, key: ..., values: {{...}}}}; "
-                      f"screens are: {', '.join(EDITORS)}")
+            r.problem(line, f"{section}: each step is {{create|update|delete: <screen>, key: ..., values: {{...}}}} "
+                      f"or {{replay: interface_messages, key: ...}}; screens are: {', '.join(EDITORS)}")
             continue
         if not getattr(editor, verb):
             r.problem(line, f"{section}: the {editor.name} screen does not allow {verb}")

@@ -69,6 +69,8 @@ class World:
             return f"{self.get('sb_lot', row.lot_id).lot_number}@{row.place}"
         if table == "sb_discrepancy":
             return f"{self.key_of('sb_pocket', self.get('sb_pocket', row.pocket_id))}#{row.id}"
+        if table == "sb_code_map":
+            return f"{self.get('sb_interface_channel', row.channel_id).name}/{row.code_type}/{row.external_code}"
         spec = BY_NAME[table]
         if not spec.key:
             return str(row.id)
@@ -87,6 +89,12 @@ class World:
             return self.get(table, int(key)) if str(key).isdigit() else None
         return next((r for r in self.table(table).values() if normalize_key(table, self.key_of(table, r)) == wanted),
                     None)
+
+    def store(self, table: str, row: dict) -> None:
+        """Put a row the caller has just written into the snapshot (the interface engine applies a queue in one
+        World, so the next message sees what the last one changed)."""
+        current = self.table(table).get(row["id"])
+        self.table(table)[row["id"]] = Rec({**(current or {}), **row})
 
     # Shortcuts the engine reads often.
     def drug(self, drug_id):

@@ -1,7 +1,9 @@
-"""Interfaces (HL7 v2): the interface engine a pharmacy's interface analyst works in. Empty for now (issue 12).
+"""The HL7 v2 interface engine of the mock hospital, as a pharmacy interface analyst works in it.
 
-It will hold the engine (receive, validate and map through the channel's code maps, apply, acknowledge, replay:
-pure functions of the World), its screens (message browser, channel settings, code maps, test message) and its
-checks, registered in core/checks.py's SUBSYSTEM_CHECKS. Its tables (channels, messages, code maps) are already
-in core/models.py.
+    receive.py   framing, segment terminators (the channel's normalise setting), MSH-2 and the header
+    issues.py    what an ACK reports: one Issue per ERR segment, coded from HL7 table 0357
+    engine.py    validate and map (RDE^O11, ADT A01/A02/A03/A08), the changes to make, the ACK; pure functions
+    services.py  the engine against an instance: receive, replay (oldest first), verification's CAB-OUT message
+    editors.py   the code map and channel screens, and the message row that refuses edits
+    checks.py    the interface tickets' checks (replay the stored message; what it filed)
 """

@@ -3,47 +3,11 @@ pass before anything is saved. Validators are pure functions of the World and th
 """
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from lms.sandbox.core.editing import Editor, Field
 from lms.sandbox.core.world import Rec, World
 from lms.sandbox.pharmacy.ndc import NdcError, gtin14_from_ndc, parse_ndc, to_ndc11
 from lms.sandbox.pharmacy.scan import interpret
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str  # the column (or for references, the column without _id)
-    label: str
-    kind: str  # text | int | float | bool | choice | ref | date
-    required: bool = False
-    choices: tuple = ()
-    ref: str | None = None  # referenced table for kind "ref"
-    help: str = ""
-    on_create_only: bool = False
-    high: int = 100_000  # the largest whole number an "int" field accepts (the form refuses more, with a message)
-
-    @property
-    def column(self) -> str:
-        return f"{self.name}_id" if self.kind == "ref" else self.name
-
-
-@dataclass(frozen=True)
-class Editor:
-    name: str  # URL segment and YAML name of the table
-    table: str
-    label: str
-    intro: str
-    fields: tuple[Field, ...]
-    columns: tuple[tuple[str, Callable[[World, Rec], str]], ...]  # list view
-    create: bool = False
-    delete: bool = False
-    update: bool = True
-    validate: Callable[[World, dict, Rec | None], dict[str, str]] | None = None
-    derive: Callable[[World, dict, Rec | None], dict] | None = None
-    search: Callable[[World, Rec], str] | None = None
-    sort: Callable[[World, Rec], tuple] | None = None  # list order (default: as stored)
-    can_edit_row: Callable[[Rec], str | None] = field(default=lambda row: None)  # a reason when the row is locked
 
 
 def _yes(value) -> str:
