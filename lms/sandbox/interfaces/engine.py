@@ -402,6 +402,14 @@ def _frequency(ctx: _Context) -> str | None:
     return None
 
 
+def verification_site(world: World, encounter: Rec) -> Rec:
+    """Which queue verifies an order: a telepharmacy site's own queue for its patients, else the central pharmacy's."""
+    place = world.get("sb_location", encounter.location_id)
+    if place is not None and place.kind == "remote_site":
+        return place
+    return next(iter(world.where("sb_location", kind="pharmacy")), place)
+
+
 def _order(ctx: _Context) -> None:
     msg = ctx.msg
     mrn = ctx.required("PID", 3, "patient identifier list")
@@ -462,9 +470,10 @@ def _order(ctx: _Context) -> None:
         order_ref = existing.id
     waiting = ctx.world.where("sb_verification_queue", order_id=existing.id, status="waiting") if existing else []
     if not waiting:
+        site = verification_site(ctx.world, encounter)
         ctx.changes.append(Change("sb_verification_queue", "insert", {
-            "order_id": order_ref, "site_id": encounter.location_id, "assignee": None, "status": "waiting"},
-            summary=f"order {number} queued for verification"))
+            "order_id": order_ref, "site_id": site.id, "assignee": None, "status": "waiting"},
+            summary=f"order {number} queued for verification ({site.code})"))
 
 
 # --- the whole message ---------------------------------------------------------------------------------------------
