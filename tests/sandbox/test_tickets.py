@@ -17,7 +17,7 @@ TICKETS = load_tickets(ROOT / "sandbox", load_catalog(ROOT / "content"))
 # blind counts, discrepancies, tall-man lettering and recall.
 FIRST_TICKETS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 24, 28}
 REPLAYS = {"scan_accepted", "scan_refused", "removal", "restock_then_remove", "robot_restock_accepted",
-           "robot_pick_accepted"}
+           "robot_pick_accepted", "message_replays"}
 # Tickets whose fault is a state of the records rather than a failing event: open discrepancies (13) and
 # look-alike names side by side (24; the removal works, it is the wrong drug that gets picked).
 STATE_ONLY = {13, 24}
