@@ -133,3 +133,31 @@ def channel_setting(ctx: GradeContext, channel: str, setting: str, value: bool) 
     if bool(chan[setting]) == bool(value):
         return ok(f"{channel}: {setting.replace('_', ' ')} is {'on' if value else 'off'}.")
     return no(f"{channel}: {setting.replace('_', ' ')} is {'on' if chan[setting] else 'off'}.")
+
+
+@check
+def code_map_if_present(ctx: GradeContext, channel: str, code_type: str, external_code: str,
+                        internal_code: str) -> Outcome:
+    """As ``code_map_is``, but also passes while the channel has no active map for the external code (for rejects:
+    a map the trainee adds must point at ``internal_code``; before it is added nothing is wrong yet)."""
+    chan = find(ctx.world, "sb_interface_channel", channel)
+    maps = [m for m in ctx.world.where("sb_code_map", channel_id=chan.id, code_type=code_type,
+                                       external_code=external_code) if m.active]
+    if not maps:
+        return ok(f"{channel} has no active {code_type} map for {external_code!r} yet.")
+    if maps[0].internal_code != internal_code:
+        return no(f"{channel} maps {code_type} {external_code!r} to {maps[0].internal_code!r}, which is not what the "
+                  "sender means.")
+    return ok(f"{channel} maps {code_type} {external_code!r} to {internal_code!r}.")
+
+
+@check
+def allergy_on_file(ctx: GradeContext, patient: str, allergen_class: str) -> Outcome:
+    """The patient's allergy list (what verification's drug-allergy checking reads) holds the allergen class, as an
+    AL1 segment records it."""
+    person = find(ctx.world, "sb_patient", patient)
+    wanted = find(ctx.world, "sb_allergen_class", allergen_class)
+    if ctx.world.where("sb_allergy", patient_id=person.id, class_id=wanted.id):
+        return ok(f"{person.name}'s allergy list includes {wanted.name}.")
+    return no(f"{person.name}'s allergy list in the pharmacy system has no {wanted.name} allergy, so drug-allergy "
+              "checking at verification cannot warn about it.")
