@@ -14,7 +14,7 @@ from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
 from lms.sandbox.core import forms, services
-from lms.sandbox.core.editors import EDITORS
+from lms.sandbox.core.editors import EDITORS, NAV_GROUPS
 from lms.sandbox.core.models import SandboxInstance
 from lms.sandbox.core.schema import BY_NAME, BY_YAML
 from lms.sandbox.pharmacy.editors import BROWSE
@@ -107,7 +107,8 @@ def _modules(ticket) -> list:
 
 def _render_workspace(template: str, instance, ticket, **context):
     hints = services.revealed_hints(db.session, instance)
-    return render_template(template, instance=instance, ticket=ticket, editors=EDITORS, modules=_modules(ticket),
+    return render_template(template, instance=instance, ticket=ticket, editors=EDITORS, nav_groups=NAV_GROUPS,
+                           modules=_modules(ticket),
                            browse=[BY_YAML[name] for name in BROWSE], hints_shown=hints,
                            action_form=ActionForm(), approver=services.APPROVER, **context)
 
@@ -177,6 +178,8 @@ def _editor_or_404(name: str):
 def screen(instance_id: int, name: str):
     instance, ticket = _workspace(instance_id)
     editor = _editor_or_404(name)
+    if editor.page:
+        return redirect(url_for(editor.page, instance_id=instance_id))
     world = services.instance_world(db.session, instance, utcnow())
     query = (request.args.get("q") or "").strip()[:80]
     rows = list(world.table(editor.table).values())
@@ -253,6 +256,8 @@ def edit_row(instance_id: int, name: str, row_id: int):
     row = world.get(editor.table, row_id)
     if row is None:
         abort(404)
+    if editor.row_page and request.method == "GET":
+        return redirect(url_for(editor.row_page, instance_id=instance_id, row_id=row_id))
     locked = editor.can_edit_row(row)
     form = forms.editor_form(editor, world, creating=False,
                              formdata=request.form if request.method == "POST" else None, data=dict(row))
