@@ -247,6 +247,24 @@ def _prefill(field, value: str):
     return value[:200]
 
 
+def _change_without_form(instance, ticket, editor, row_id: int) -> None:
+    """A change posted to a row whose screen has no form (an interface message): the service decides, and says why
+    it refuses on the row's own page."""
+    values = {f.column: request.form[f.column][:100_000] for f in editor.fields if f.column in request.form}
+    try:
+        services.apply_change(db.session, instance, ticket, _actor(), editor.name, "update", row_id, values,
+                              request.form.get("change_request"), utcnow())
+        db.session.commit()
+    except services.ChangeRejected as error:
+        db.session.rollback()
+        flash(" ".join(error.errors.values()), "error")
+    except IntegrityError:
+        db.session.rollback()
+        flash("That change clashes with one saved a moment ago (a second click?).", "error")
+    else:
+        flash("Saved and recorded in the audit trail.", "success")
+
+
 @bp.route("/w/<int:instance_id>/screens/<name>/<int:row_id>", methods=["GET", "POST"])
 @instance_owner
 def edit_row(instance_id: int, name: str, row_id: int):
@@ -256,7 +274,9 @@ def edit_row(instance_id: int, name: str, row_id: int):
     row = world.get(editor.table, row_id)
     if row is None:
         abort(404)
-    if editor.row_page and request.method == "GET":
+    if editor.row_page:  # the row has its own page and no form here; a posted change still meets the rules
+        if request.method == "POST":
+            _change_without_form(instance, ticket, editor, row_id)
         return redirect(url_for(editor.row_page, instance_id=instance_id, row_id=row_id))
     locked = editor.can_edit_row(row)
     form = forms.editor_form(editor, world, creating=False,

@@ -149,3 +149,23 @@ def missing_map(entry: dict, view: MessageView) -> tuple[str, str] | None:
     first = found.repetitions[0]
     value = first[component - 1].strip() if len(first) >= component else ""
     return (code_type, value) if value else None
+
+
+def patient_mrn(message) -> str:
+    """The message's patient: what the engine recorded, else PID-3 read from the raw text (the MR repetition, else
+    the first), so messages that came with the hospital's data list their patient too."""
+    if message.patient_mrn:
+        return message.patient_mrn
+    lines = raw_lines(message.raw)
+    if not lines or not lines[0].startswith("MSH") or len(lines[0]) < 8:
+        return ""
+    sep = lines[0][3]
+    encoding = lines[0][4:].split(sep, 1)[0] + "^~"
+    comp, rep = encoding[0], encoding[1]
+    pid = next((line for line in lines if line.startswith("PID" + sep)), None)
+    parts = pid.split(sep) if pid else []
+    if len(parts) < 4:
+        return ""
+    repetitions = [r.split(comp) for r in parts[3].split(rep)]
+    chosen = next((r for r in repetitions if len(r) > 4 and r[4].strip().upper() == "MR"), repetitions[0])
+    return chosen[0].strip()[:20]

@@ -50,7 +50,7 @@ def _matches(world: World, message: Rec, f: dict) -> bool:
     return ((not f["channel"] or (channel is not None and channel.name == f["channel"]))
             and (not f["status"] or message.status == f["status"])
             and (not f["type"] or message.message_type.casefold() == f["type"].casefold())
-            and (not f["mrn"] or (message.patient_mrn or "").casefold() == f["mrn"].casefold())
+            and (not f["mrn"] or display.patient_mrn(message).casefold() == f["mrn"].casefold())
             and (not f["control"] or f["control"].casefold() in message.control_id.casefold())
             and (f["start_date"] is None or received >= f["start_date"])
             and (f["end_date"] is None or received <= f["end_date"]))
@@ -70,10 +70,11 @@ def messages(instance_id: int):
     page = min(page_arg(), pages)
     types = sorted({m.message_type for m in world.table("sb_interface_message").values()})
     active = {k: filters[k] for k in FILTERS if filters[k]}
-    return _render_workspace("sandbox/interfaces/messages.html", instance, ticket, world=world,
-                             rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows), page=page,
-                             pages=pages, filters=filters, errors=errors, active=active, statuses=STATUSES,
-                             types=types, channels=_channels(world)), 400 if errors else 200
+    page_html = _render_workspace("sandbox/interfaces/messages.html", instance, ticket, world=world,
+                                  rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows), page=page,
+                                  pages=pages, filters=filters, errors=errors, active=active, statuses=STATUSES,
+                                  types=types, channels=_channels(world), patient_mrn=display.patient_mrn)
+    return page_html, 400 if errors else 200
 
 
 def _replay_target(instance_id: int):
@@ -138,6 +139,7 @@ def message(instance_id: int, row_id: int):
             fixes.append(found)
     events = sorted(world.where("sb_interface_event", message_id=row_id), key=lambda e: e.id, reverse=True)
     return _render_workspace("sandbox/interfaces/message.html", instance, ticket, world=world, message=stored,
+                             patient=display.patient_mrn(stored),
                              channel=channel, view=view, ack_lines=display.raw_lines(stored.ack or ""),
                              ack_code=ack_code, ack_control_id=ack_control_id, entries=entries, fixes=fixes,
                              events=events)
