@@ -229,6 +229,10 @@ def create_row(instance_id: int, name: str):
         abort(404)
     world = services.instance_world(db.session, instance, utcnow())
     prefill = {f.column: _prefill(f, request.args.get(f.name)) for f in editor.fields if request.args.get(f.name)}
+    for f in editor.fields:  # a new row's check boxes start as the column's default (a new code map is active)
+        default = BY_NAME[editor.table].table.c[f.column].default
+        if f.kind == "bool" and f.column not in prefill and default is not None and not callable(default.arg):
+            prefill[f.column] = bool(default.arg)
     form = forms.editor_form(editor, world, creating=True, formdata=request.form if request.method == "POST"
                              else None, data=prefill)
     if form.validate_on_submit():

@@ -377,3 +377,9 @@ def test_display_reads_err_entries_and_fields_without_the_web():
     assert give.issues and give.issues[0]["code"] == "103"
     msh = view.segments[0]
     assert [(f.number, f.value) for f in msh.fields[:3]] == [(1, "|"), (2, "^~\\&"), (3, "EHR")]
+
+
+def test_a_new_code_map_form_starts_active_as_the_column_default(client, instance):
+    """A trainee who fills in a new map and saves gets an active map, not a retired one."""
+    form = client.get(f"/sandbox/w/{instance.id}/screens/code_maps/new").text
+    assert re.search(r'<input[^>]*checked[^>]*id="active"|<input[^>]*id="active"[^>]*checked', form)
