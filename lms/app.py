@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.progress.routes import bp as progress_bp
     from lms.quizzes.routes import bp as quizzes_bp
     from lms.sandbox.core.routes import bp as sandbox_bp
+    from lms.sandbox.interfaces import views as _interface_views  # noqa: F401 - its routes join the sandbox blueprint
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)

@@ -165,6 +165,12 @@ MATRIX = {
     "sandbox.change_requests": ("GET", {TRAINEE}),
     "sandbox.raise_change_request": ("GET", {TRAINEE}),
     "sandbox.change_request": ("GET", {TRAINEE}),
+    "sandbox.messages": ("GET", {TRAINEE}),
+    "sandbox.message": ("GET", {TRAINEE}),
+    "sandbox.replay_messages": ("POST", {TRAINEE}),
+    "sandbox.test_message": ("GET", {TRAINEE}),
+    "sandbox.verification_queue": ("GET", {TRAINEE}),
+    "sandbox.verify_order": ("POST", {TRAINEE}),
     "sandbox.attempts": ("GET", STAFF),
     "sandbox.attempts_csv": ("GET", STAFF),
     # The instance belongs to the trainee of the supervisor's cohort: the other cohort's supervisor gets 404.

@@ -387,10 +387,12 @@ FORM_NAMES = sorted({
     "item-min_score", "item-expected_minutes", "assign-target", "assign-start_on", "assign-due_on",
     "extend-user_id", "extend-due_on", "match-0", "match-1", "position-0", "position-1", "active",
     "member-email", "title", "risk", "test_plan", "days", "revoke_tokens",
+    "message_id", "back_to_message", "channel", "terminators", "message", "order_id", "pharmacist",
     *(f.column for editor in EDITORS.values() for f in editor.fields),
 })
 QUERY_NAMES = ["start", "end", "page", "q", "n", "drug", "product", "state", "sort", "overdue", "role", "action",
-               "code", "data", "cabinet", "patient", "cell", "next", "format", "cohort"]
+               "code", "data", "cabinet", "patient", "cell", "next", "format", "cohort", "channel", "status", "type",
+               "mrn", "control", "sent"]
 
 ROLES = ["anonymous", "trainee", "supervisor", "admin"]
 SKIP_ENDPOINTS = {"accounts.logout"}  # ends the session the walk runs in; it takes no input but the CSRF token
@@ -436,7 +438,8 @@ def _world():
     valid_form = {"item_id": attempt.item_ids, "assign-target": [f"cohort:{cohort.id}"],
                   "extend-user_id": [str(people["trainee"].id)], "supervisor_id": [str(people["supervisor"].id)],
                   "assign-start_on": [TODAY.isoformat()], "assign-due_on": [TODAY.isoformat()],
-                  "item-ref": ["module:alpha"], "drug_id": ["1"], "product_id": ["1"]}
+                  "item-ref": ["module:alpha"], "drug_id": ["1"], "product_id": ["1"], "channel": ["RX-IN"],
+                  "message_id": ["1"], "order_id": ["1"], "pharmacist": ["rph.okafor"], "terminators": ["lf"]}
     return people, {**{k: str(v) for k, v in ids.items()}, **strings}, valid_form
 
 

@@ -41,3 +41,8 @@ class Editor:
     search: Callable[[World, Rec], str] | None = None
     sort: Callable[[World, Rec], tuple] | None = None  # list order (default: as stored)
     can_edit_row: Callable[[Rec], str | None] = field(default=lambda row: None)  # a reason when the row is locked
+    # A subsystem's own pages for this table (endpoints taking instance_id, and row_id for one row): the generic
+    # list and row screens send readers there (the interface messages open in the message browser, whose rows
+    # have no form to edit). The change service still applies, and refuses, what a ticket step sends it.
+    page: str | None = None
+    row_page: str | None = None

@@ -14,7 +14,7 @@ from lms.content.services import get_catalog
 from lms.db import utcnow
 from lms.extensions import db
 from lms.sandbox.core import forms, services
-from lms.sandbox.core.editors import EDITORS
+from lms.sandbox.core.editors import EDITORS, NAV_GROUPS
 from lms.sandbox.core.models import SandboxInstance
 from lms.sandbox.core.schema import BY_NAME, BY_YAML
 from lms.sandbox.pharmacy.editors import BROWSE
@@ -107,7 +107,8 @@ def _modules(ticket) -> list:
 
 def _render_workspace(template: str, instance, ticket, **context):
     hints = services.revealed_hints(db.session, instance)
-    return render_template(template, instance=instance, ticket=ticket, editors=EDITORS, modules=_modules(ticket),
+    return render_template(template, instance=instance, ticket=ticket, editors=EDITORS, nav_groups=NAV_GROUPS,
+                           modules=_modules(ticket),
                            browse=[BY_YAML[name] for name in BROWSE], hints_shown=hints,
                            action_form=ActionForm(), approver=services.APPROVER, **context)
 
@@ -177,6 +178,8 @@ def _editor_or_404(name: str):
 def screen(instance_id: int, name: str):
     instance, ticket = _workspace(instance_id)
     editor = _editor_or_404(name)
+    if editor.page:
+        return redirect(url_for(editor.page, instance_id=instance_id))
     world = services.instance_world(db.session, instance, utcnow())
     query = (request.args.get("q") or "").strip()[:80]
     rows = list(world.table(editor.table).values())
@@ -226,6 +229,10 @@ def create_row(instance_id: int, name: str):
         abort(404)
     world = services.instance_world(db.session, instance, utcnow())
     prefill = {f.column: _prefill(f, request.args.get(f.name)) for f in editor.fields if request.args.get(f.name)}
+    for f in editor.fields:  # a new row's check boxes start as the column's default (a new code map is active)
+        default = BY_NAME[editor.table].table.c[f.column].default
+        if f.kind == "bool" and f.column not in prefill and default is not None and not callable(default.arg):
+            prefill[f.column] = bool(default.arg)
     form = forms.editor_form(editor, world, creating=True, formdata=request.form if request.method == "POST"
                              else None, data=prefill)
     if form.validate_on_submit():
@@ -244,6 +251,24 @@ def _prefill(field, value: str):
     return value[:200]
 
 
+def _change_without_form(instance, ticket, editor, row_id: int) -> None:
+    """A change posted to a row whose screen has no form (an interface message): the service decides, and says why
+    it refuses on the row's own page."""
+    values = {f.column: request.form[f.column][:100_000] for f in editor.fields if f.column in request.form}
+    try:
+        services.apply_change(db.session, instance, ticket, _actor(), editor.name, "update", row_id, values,
+                              request.form.get("change_request"), utcnow())
+        db.session.commit()
+    except services.ChangeRejected as error:
+        db.session.rollback()
+        flash(" ".join(error.errors.values()), "error")
+    except IntegrityError:
+        db.session.rollback()
+        flash("That change clashes with one saved a moment ago (a second click?).", "error")
+    else:
+        flash("Saved and recorded in the audit trail.", "success")
+
+
 @bp.route("/w/<int:instance_id>/screens/<name>/<int:row_id>", methods=["GET", "POST"])
 @instance_owner
 def edit_row(instance_id: int, name: str, row_id: int):
@@ -253,6 +278,10 @@ def edit_row(instance_id: int, name: str, row_id: int):
     row = world.get(editor.table, row_id)
     if row is None:
         abort(404)
+    if editor.row_page:  # the row has its own page and no form here; a posted change still meets the rules
+        if request.method == "POST":
+            _change_without_form(instance, ticket, editor, row_id)
+        return redirect(url_for(editor.row_page, instance_id=instance_id, row_id=row_id))
     locked = editor.can_edit_row(row)
     form = forms.editor_form(editor, world, creating=False,
                              formdata=request.form if request.method == "POST" else None, data=dict(row))

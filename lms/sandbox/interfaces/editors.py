@@ -59,6 +59,12 @@ def _validate_message(w: World, v: dict, row: Rec | None) -> dict[str, str]:
     return errors
 
 
+# The workspace's "Interfaces" group: the engine's own pages (label, endpoints, the link's first), then the editors.
+GROUP = "Interfaces"
+PAGES = (("Message browser", ("sandbox.messages", "sandbox.message")),
+         ("Send a test message", ("sandbox.test_message",)),
+         ("Verification queue", ("sandbox.verification_queue",)))
+
 EDITORS: dict[str, Editor] = {e.name: e for e in [
     Editor("code_maps", "sb_code_map", "Code maps",
            "How each inbound channel translates the sender's codes into the pharmacy system's. Codes match exactly "
@@ -95,5 +101,6 @@ EDITORS: dict[str, Editor] = {e.name: e for e in [
                                                                        ("duplicate", "duplicate")))),
            (("Control id", lambda w, r: r.control_id), ("Type", lambda w, r: r.message_type),
             ("Channel", _channel), ("Status", lambda w, r: f"{r.status} ({r.ack_code or '-'})")),
-           validate=_validate_message, search=lambda w, r: f"{r.control_id} {r.message_type} {r.patient_mrn or ''}"),
+           validate=_validate_message, search=lambda w, r: f"{r.control_id} {r.message_type} {r.patient_mrn or ''}",
+           page="sandbox.messages", row_page="sandbox.message"),
 ]}
