@@ -295,7 +295,8 @@ def test_the_verification_queue_shows_a_replayed_order_and_a_simulated_pharmacis
     post_form(client, f"/sandbox/w/{instance.id}/interfaces/messages/replay", {"message_id": str(message_id)})
     page = client.get(queue).text
     row = page.split("ORD-30001", 1)[1].split("</tr>", 1)[0]
-    assert "Robert Ellison" in row and "famotidine" in row.lower() and "PHARM" in row and "waiting" in row  # a 4 West order is verified centrally
+    # a 4 West order is verified in the central pharmacy (PHARM) queue
+    assert "Robert Ellison" in row and "famotidine" in row.lower() and "PHARM" in row and "waiting" in row
     order = db.session.scalar(select(Order).where(Order.instance_id == instance.id,
                                                   Order.order_number == "ORD-30001"))
     refused = client.get(post_form(client, f"{queue}/verify", {"order_id": str(order.id),
