@@ -23,7 +23,7 @@ RECEIVER_APPLICATION, RECEIVER_FACILITY = "PHARMACY", "RCH"
 ACK_VERSION = "2.5.1"
 
 SUPPORTED = {"ADT": ("A01", "A02", "A03", "A08"), "RDE": ("O11",)}
-CHANNEL_MESSAGES = {"ADT-IN": ("ADT",), "RX-IN": ("RDE",)}  # other inbound channels take both
+CHANNEL_MESSAGES = {"ADT-IN": ("ADT",), "RX-IN": ("RDE",)}  # by the end of the channel's name
 REQUIRED_SEGMENTS = {"ADT": ("PID", "PV1"), "RDE": ("PID", "ORC", "RXE", "RXR")}
 ORDER_CONTROLS = {"NW": "new", "XO": "change", "RP": "change", "DC": "discontinue", "CA": "discontinue"}
 DRUG_ALLERGY_TYPES = ("DA",)  # HL7 table 0127; many senders write DRUG, read as DA with a note
@@ -505,7 +505,9 @@ def process(world: World, channel: Rec, data: bytes | str, exclude_message_id: i
         outcome.ack_code = "AR"
         outcome.issues.append(Issue(207, "MSH", 1, text=f"Channel {channel.name} is stopped."))
         return outcome
-    allowed = CHANNEL_MESSAGES.get(channel.name, tuple(SUPPORTED))
+    # A channel takes the family its name says (MH-ADT-IN is an ADT feed); any other inbound channel takes both.
+    allowed = next((kinds for suffix, kinds in CHANNEL_MESSAGES.items() if channel.name.endswith(suffix)),
+                   tuple(SUPPORTED))
     if header.message_code not in SUPPORTED or header.message_code not in allowed:
         outcome.ack_code = "AR"
         outcome.issues.append(Issue(200, "MSH", 1, 9, text=f"{header.message_code} messages are not accepted on "

@@ -131,3 +131,12 @@ def test_a_seed_order_replays_cleanly_once_and_a_resend_is_a_duplicate(rows):
     again = process(world, rx, new)
     assert again.ack_code == "AA" and again.duplicate_of == 9999 and not again.changes
     assert process(world, rx, new, exclude_message_id=9999).changes, "a replay of the message itself is not a dup"
+
+
+def test_a_channel_takes_the_message_family_its_name_says(rows):
+    world = world_of(rows)
+    order = fixture("rde-o11-ceftriaxone.hl7")
+    for name in ("ADT-IN", "MH-ADT-IN"):
+        outcome = process(world, Rec({**channel(world, "ADT-IN"), "name": name}), order)
+        assert errors(outcome) == {(200, "MSH^1^9")}, name
+    assert process(world, Rec({**channel(world, "RX-IN"), "name": "LAB-IN"}), order).ack_code == "AE"
