@@ -133,3 +133,32 @@ def channel_setting(ctx: GradeContext, channel: str, setting: str, value: bool) 
     if bool(chan[setting]) == bool(value):
         return ok(f"{channel}: {setting.replace('_', ' ')} is {'on' if value else 'off'}.")
     return no(f"{channel}: {setting.replace('_', ' ')} is {'on' if chan[setting] else 'off'}.")
+
+
+@check
+def code_map_if_present(ctx: GradeContext, channel: str, code_type: str, external_code: str,
+                        internal_code: str) -> Outcome:
+    """The channel's active map for the external code, if there is one, points at ``internal_code`` (for rejects:
+    passes while the map is still missing, fails once it points somewhere else)."""
+    chan = find(ctx.world, "sb_interface_channel", channel)
+    maps = [m for m in ctx.world.where("sb_code_map", channel_id=chan.id, code_type=code_type,
+                                       external_code=external_code) if m.active]
+    if maps and maps[0].internal_code != internal_code:
+        return no(f"{channel} maps {code_type} {external_code!r} to {maps[0].internal_code!r}, not {internal_code!r}.")
+    return ok(f"{channel} has no other {code_type} map for {external_code!r} than to {internal_code!r}.")
+
+
+@check
+def resend_changes_nothing(ctx: GradeContext, message: str) -> Outcome:
+    """The same message arriving again now (a sender's resend with the same MSH-10) would change no row: it is
+    answered as a duplicate, refused, or repeats exactly what is already filed. A stale resend cannot move a
+    patient or change an order a second time."""
+    stored = stored_message(ctx.world, message)
+    channel = ctx.world.get("sb_interface_channel", stored.channel_id)
+    outcome = process(ctx.world, channel, stored.raw)  # a new arrival: no stored message is excluded
+    for change in outcome.changes:
+        current = ctx.world.get(change.table, change.row_id) if change.action == "update" else None
+        if current is None or any(current.get(k) != v for k, v in change.values.items()):
+            return no(f"If the sender resent {message} now, {channel.name} would apply it again "
+                      f"({change.summary or change.table}).")
+    return ok(f"A resend of {message} would change nothing ({outcome.ack_code}: {outcome.summary}).")
