@@ -149,16 +149,17 @@ def code_map_if_present(ctx: GradeContext, channel: str, code_type: str, externa
 
 
 @check
-def resend_changes_nothing(ctx: GradeContext, message: str) -> Outcome:
+def resend_changes_nothing(ctx: GradeContext, control_id: str) -> Outcome:
     """The same message arriving again now (a sender's resend with the same MSH-10) would change no row: it is
     answered as a duplicate, refused, or repeats exactly what is already filed. A stale resend cannot move a
-    patient or change an order a second time."""
-    stored = stored_message(ctx.world, message)
+    patient or change an order a second time. (``control_id``, not ``message``: a reject's ``message`` is the text
+    the trainee reads.)"""
+    stored = stored_message(ctx.world, control_id)
     channel = ctx.world.get("sb_interface_channel", stored.channel_id)
     outcome = process(ctx.world, channel, stored.raw)  # a new arrival: no stored message is excluded
     for change in outcome.changes:
         current = ctx.world.get(change.table, change.row_id) if change.action == "update" else None
         if current is None or any(current.get(k) != v for k, v in change.values.items()):
-            return no(f"If the sender resent {message} now, {channel.name} would apply it again "
+            return no(f"If the sender resent {control_id} now, {channel.name} would apply it again "
                       f"({change.summary or change.table}).")
-    return ok(f"A resend of {message} would change nothing ({outcome.ack_code}: {outcome.summary}).")
+    return ok(f"A resend of {control_id} would change nothing ({outcome.ack_code}: {outcome.summary}).")
