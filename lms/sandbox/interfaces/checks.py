@@ -161,3 +161,20 @@ def allergy_on_file(ctx: GradeContext, patient: str, allergen_class: str) -> Out
         return ok(f"{person.name}'s allergy list includes {wanted.name}.")
     return no(f"{person.name}'s allergy list in the pharmacy system has no {wanted.name} allergy, so drug-allergy "
               "checking at verification cannot warn about it.")
+
+
+@check
+def resend_changes_nothing(ctx: GradeContext, control_id: str) -> Outcome:
+    """The same message arriving again now (a sender's resend with the same MSH-10) would change no row: it is
+    answered as a duplicate, refused, or repeats exactly what is already filed. A stale resend cannot move a
+    patient or change an order a second time. (``control_id``, not ``message``: a reject's ``message`` is the text
+    the trainee reads.)"""
+    stored = stored_message(ctx.world, control_id)
+    channel = ctx.world.get("sb_interface_channel", stored.channel_id)
+    outcome = process(ctx.world, channel, stored.raw)  # a new arrival: no stored message is excluded
+    for change in outcome.changes:
+        current = ctx.world.get(change.table, change.row_id) if change.action == "update" else None
+        if current is None or any(current.get(k) != v for k, v in change.values.items()):
+            return no(f"If the sender resent {control_id} now, {channel.name} would apply it again "
+                      f"({change.summary or change.table}).")
+    return ok(f"A resend of {control_id} would change nothing ({outcome.ack_code}: {outcome.summary}).")
