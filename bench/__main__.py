@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 BENCHMARKS = ["lesson_throughput", "quiz_concurrency", "certificate_pdf", "certificates_zip", "dashboard_scale",
-              "sandbox_instances"]
+              "sandbox_instances", "hl7_engine"]
 
 if __name__ == "__main__":
     failed = [name for name in BENCHMARKS if subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode]

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from lms.content.loader import load_catalog
 from lms.db import utcnow
 from lms.sandbox.core.tickets import load_tickets
+from lms.sandbox.interfaces.cli import hl7_cli
 
 sandbox_cli = AppGroup("sandbox", help="The mock pharmacy system: seed and tickets.")
+sandbox_cli.add_command(hl7_cli)
 
 
 @sandbox_cli.command("check")

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from lms.sandbox.core.world import Rec, World
 from lms.sandbox.interfaces.issues import Issue
-from lms.sandbox.interfaces.receive import Header, Received, Rejected, first_line_control_id, receive
+from lms.sandbox.interfaces.receive import Header, Received, Rejected, decode, first_line_control_id, receive
 
 RECEIVER_APPLICATION, RECEIVER_FACILITY = "PHARMACY", "RCH"
 ACK_VERSION = "2.5.1"
@@ -498,7 +498,7 @@ def process(world: World, channel: Rec, data: bytes | str, exclude_message_id: i
         received = receive(data, bool(channel.normalize_line_endings))
     except Rejected as rejected:
         return Outcome(rejected.control_id, None, "AR", rejected.warnings + rejected.issues,
-                       text=data if isinstance(data, str) else data.decode("latin-1"))
+                       text=decode(data)[0])
     header = received.header
     outcome = Outcome(header.control_id, header, "AA", list(received.warnings), text=received.text)
     if not channel.active:
@@ -588,8 +588,7 @@ def build_ack(outcome: Outcome, now: datetime, ack_control_id: str) -> str:
 
 def control_id_of(data: bytes | str) -> str:
     """MSH-10 from the first line, for listing a message that could not be parsed."""
-    text = data if isinstance(data, str) else data.decode("latin-1")
-    return first_line_control_id(text)
+    return first_line_control_id(decode(data)[0])  # decoded as receive decodes it, so it agrees with MSA-2
 
 
 def outbound_order(world: World, order: Rec, now: datetime, control_id: str) -> str:

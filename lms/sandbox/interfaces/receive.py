@@ -132,9 +132,8 @@ def receive(data: bytes | str, normalize: bool) -> Received:
     except Rejected:
         raise
     except Exception as error:  # a parser failure on input nobody anticipated: still an AR, never a crash
-        text = data if isinstance(data, str) else data.decode("latin-1")
         raise Rejected([Issue(207, "MSH", 1, text=f"The message could not be parsed ({type(error).__name__}).")],
-                       first_line_control_id(text)) from None
+                       first_line_control_id(decode(data)[0])) from None
 
 
 def _receive(data: bytes | str, normalize: bool) -> Received:
