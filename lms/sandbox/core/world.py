@@ -30,6 +30,7 @@ class World:
     def __init__(self, fetch: Callable[[str], list[dict]], now: datetime):
         self._fetch = fetch
         self._tables: dict[str, dict[int, Rec]] = {}
+        self._indexes: dict[tuple[str, str], dict] = {}  # (table, column) -> value -> rows in id order
         self.now = now
 
     @classmethod
@@ -54,8 +55,26 @@ class World:
     def get(self, table: str, row_id: int | None) -> Rec | None:
         return None if row_id is None else self.table(table).get(row_id)
 
+    def _index(self, table: str, column: str) -> dict:
+        key = (table, column)
+        if key not in self._indexes:
+            index: dict = {}
+            for row in self.table(table).values():
+                index.setdefault(row.get(column), []).append(row)
+            self._indexes[key] = index
+        return self._indexes[key]
+
     def where(self, table: str, **equal) -> list[Rec]:
-        return [r for r in self.table(table).values() if all(r.get(k) == v for k, v in equal.items())]
+        """Rows whose columns equal the given values, in id order. The first column is looked up in an index built
+        on first use (the interface engine asks thousands of these per queue); the rest filter its rows."""
+        if not equal:
+            return list(self.table(table).values())
+        (column, value), *rest = equal.items()
+        try:
+            candidates = self._index(table, column).get(value, ())
+        except TypeError:  # an unhashable value (a JSON column): scan
+            candidates = [r for r in self.table(table).values() if r.get(column) == value]
+        return [r for r in candidates if all(r.get(k) == v for k, v in rest)]
 
     def key_of(self, table: str, row: Rec) -> str:
         """The data-file key of ``row`` (``ED-1/2-3`` for a pocket)."""
@@ -94,7 +113,22 @@ class World:
         """Put a row the caller has just written into the snapshot (the interface engine applies a queue in one
         World, so the next message sees what the last one changed)."""
         current = self.table(table).get(row["id"])
-        self.table(table)[row["id"]] = Rec({**(current or {}), **row})
+        new = Rec({**(current or {}), **row})
+        self.table(table)[row["id"]] = new
+        for (indexed, column), index in list(self._indexes.items()):
+            if indexed != table:
+                continue
+            try:
+                if current is not None:
+                    bucket = index.get(current.get(column), [])
+                    bucket[:] = [r for r in bucket if r is not current]
+                bucket = index.setdefault(new.get(column), [])
+            except TypeError:  # the row now holds an unhashable value there: rebuild (or scan) on next use
+                del self._indexes[(indexed, column)]
+                continue
+            bucket.append(new)
+            if len(bucket) > 1 and bucket[-2]["id"] > new["id"]:
+                bucket.sort(key=lambda r: r["id"])
 
     # Shortcuts the engine reads often.
     def drug(self, drug_id):

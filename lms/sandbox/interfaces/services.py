@@ -5,13 +5,13 @@
 
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms.sandbox.core.models import InterfaceEvent, InterfaceMessage, SandboxInstance
-from lms.sandbox.core.schema import BY_NAME
-from lms.sandbox.core.services import Actor, SandboxError, _audit, allocate_ids, instance_world
+from lms.sandbox.core.models import InterfaceMessage, SandboxInstance
+from lms.sandbox.core.schema import BY_NAME, SPECS
+from lms.sandbox.core.services import Actor, SandboxError, _jsonable, allocate_ids, instance_world
 from lms.sandbox.core.world import Rec, World
 from lms.sandbox.interfaces.engine import Change, NewRow, Outcome, build_ack, channel_by_name, outbound_order, process
 from lms.sandbox.interfaces.issues import Issue
@@ -47,17 +47,75 @@ def _claim(session: Session, instance_id: int, message_id: int, control_id: str)
         return False
 
 
-def _write_changes(session: Session, instance: SandboxInstance, world: World, changes: list[Change], actor: Actor,
-                   now: datetime) -> None:
-    inserts = [c for c in changes if c.action == "insert"]
-    next_id = allocate_ids(session, instance.id, len(inserts) + len(changes)) if changes else 0
+class _Writes:
+    """The rows a batch of messages writes, executed together at the end (many rows per statement).
+
+    Inserts go first, in the tables' insert order (parents before children), then updates in the order they were
+    made, consecutive updates of the same columns of one table sharing a statement: a later update of a row always
+    runs after an earlier one. Only the duplicate claim is written at once, because its answer decides the rest.
+    """
+
+    def __init__(self, session: Session, instance_id: int, id_block: int = 1):
+        self.session, self.instance_id, self.id_block = session, instance_id, id_block
+        self._next_id = self._end_id = 0
+        self.inserts: dict[str, list[dict]] = {}
+        self.updates: list[tuple[tuple[str, tuple[str, ...]], list[dict]]] = []
+
+    def take_ids(self, count: int) -> int:
+        """``count`` consecutive new row ids; reserved from the instance's counter in blocks (unused ids of the last
+        block are simply never used), so a replay of a thousand messages asks the counter a few times, not 1,000."""
+        if self._next_id + count > self._end_id:
+            block = max(count, self.id_block)
+            self._next_id = allocate_ids(self.session, self.instance_id, block)
+            self._end_id = self._next_id + block
+        first = self._next_id
+        self._next_id += count
+        return first
+
+    def insert(self, table: str, row: dict) -> None:
+        self.inserts.setdefault(table, []).append({"instance_id": self.instance_id, **row})
+
+    def update(self, table: str, row_id: int, values: dict) -> None:
+        key = (table, tuple(sorted(values)))
+        params = {"row_id_": row_id, **values}
+        if self.updates and self.updates[-1][0] == key:
+            self.updates[-1][1].append(params)
+        else:
+            self.updates.append((key, [params]))
+
+    def flush(self, session: Session) -> None:
+        for spec in SPECS:
+            rows = self.inserts.pop(spec.name, [])
+            shapes: dict[tuple, list[dict]] = {}  # one executemany per set of columns
+            for row in rows:
+                shapes.setdefault(tuple(sorted(row)), []).append(row)
+            for same in shapes.values():
+                session.execute(insert(spec.table), same)
+        for (table_name, columns), params in self.updates:
+            table = BY_NAME[table_name].table
+            session.execute(update(table).where(table.c.instance_id == self.instance_id,
+                                                table.c.id == bindparam("row_id_"))
+                            .values({c: bindparam(c) for c in columns}), params)
+        self.updates = []
+        session.flush()
+
+
+def _audit_row(audit_id: int, actor: Actor, table: str, row_id: int, action: str, before: dict | None, after: dict,
+               now: datetime) -> dict:
+    return {"id": audit_id, "at": now, "user_id": actor.user_id, "actor": actor.name[:80], "table_name": table,
+            "row_id": row_id, "action": action, "before": _jsonable(before) if before else None,
+            "after": _jsonable(after), "change_request": None}
+
+
+def _write_changes(writes: _Writes, next_id: int, world: World, changes: list[Change], actor: Actor,
+                   now: datetime) -> int:
+    """Queue a message's changes and their audit rows, using ids from ``next_id``; returns the next free id."""
     tags: dict[str, int] = {}
     for change in changes:
         values = {k: (tags[v.tag] if isinstance(v, NewRow) else v) for k, v in change.values.items()}
-        table = BY_NAME[change.table].table
         if change.action == "insert":
             row_id, next_id = next_id, next_id + 1
-            session.execute(insert(table).values(instance_id=instance.id, id=row_id, **values))
+            writes.insert(change.table, {"id": row_id, **values})
             if change.tag:
                 tags[change.tag] = row_id
             before = None
@@ -65,35 +123,37 @@ def _write_changes(session: Session, instance: SandboxInstance, world: World, ch
             row_id = change.row_id
             current = world.get(change.table, row_id) or {}
             before = {k: current.get(k) for k in values}
-            session.execute(update(table).where(table.c.instance_id == instance.id, table.c.id == row_id)
-                            .values(**values))
-        _audit(session, instance.id, next_id, actor, change.table, row_id, change.action, before, values, None, now)
+            writes.update(change.table, row_id, values)
+        writes.insert("sb_audit", _audit_row(next_id, actor, change.table, row_id, change.action, before, values, now))
         next_id += 1
         world.store(change.table, {"id": row_id, **values})
+    return next_id
 
 
-def _record(session: Session, instance: SandboxInstance, world: World, channel: Rec, message_id: int,
+def _record(session: Session, writes: _Writes, world: World, channel: Rec, message_id: int,
             outcome: Outcome, kind: str, actor: Actor, now: datetime) -> Outcome:
-    """Apply an outcome's changes once, then store the message's new state, its ACK and a history entry."""
-    if outcome.changes and channel.reject_duplicates and not _claim(session, instance.id, message_id,
+    """Apply an outcome's changes once, then queue the message's new state, its ACK and a history entry."""
+    if outcome.changes and channel.reject_duplicates and not _claim(session, writes.instance_id, message_id,
                                                                     outcome.control_id):
         outcome.changes = []
         outcome.duplicate_of = -1
         outcome.issues.append(Issue(205, "MSH", 1, 10, severity="I", text=f"Control id {outcome.control_id} was "
                                                                           "applied already; not applied again."))
+    elif outcome.changes and channel.reject_duplicates:
+        world.store("sb_interface_message", {"id": message_id, "applied_control_id": outcome.control_id[:80]})
+    inserts = sum(1 for c in outcome.changes if c.action == "insert")
+    next_id = writes.take_ids(1 + inserts + len(outcome.changes))
+    event_id, next_id = next_id, next_id + 1
     if outcome.changes:
-        _write_changes(session, instance, world, outcome.changes, engine_actor(channel, actor), now)
-    event_id = allocate_ids(session, instance.id)
+        _write_changes(writes, next_id, world, outcome.changes, engine_actor(channel, actor), now)
     ack = build_ack(outcome, now, f"ACK{event_id}")
     values = {"status": _status(outcome, message_id), "ack_code": outcome.ack_code, "error": outcome.summary if
               outcome.ack_code != "AA" else None, "ack": ack, "patient_mrn": (outcome.patient_mrn or None)}
-    session.execute(update(MESSAGES).where(MESSAGES.c.instance_id == instance.id, MESSAGES.c.id == message_id)
-                    .values(**values))
+    writes.update("sb_interface_message", message_id, values)
     world.store("sb_interface_message", {"id": message_id, **values})
-    session.execute(insert(InterfaceEvent.__table__).values(
-        instance_id=instance.id, id=event_id, message_id=message_id, at=now, kind=kind, actor=actor.name[:80],
-        ack_code=outcome.ack_code, ack=ack, changes=[c.summary for c in outcome.changes]))
-    session.flush()
+    writes.insert("sb_interface_event", {"id": event_id, "message_id": message_id, "at": now, "kind": kind,
+                                         "actor": actor.name[:80], "ack_code": outcome.ack_code, "ack": ack,
+                                         "changes": [c.summary for c in outcome.changes]})
     return outcome
 
 
@@ -121,7 +181,10 @@ def receive_message(session: Session, instance: SandboxInstance, channel_name: s
            "received_at": now}
     session.execute(insert(MESSAGES).values(instance_id=instance.id, id=message_id, **row))
     world.store("sb_interface_message", {"id": message_id, "applied_control_id": None, "ack_code": None, **row})
-    return message_id, _record(session, instance, world, channel, message_id, outcome, "received", actor, now)
+    writes = _Writes(session, instance.id)
+    _record(session, writes, world, channel, message_id, outcome, "received", actor, now)
+    writes.flush(session)
+    return message_id, outcome
 
 
 def replay_target(world: World, control_id: str) -> int:
@@ -147,13 +210,15 @@ def replay(session: Session, instance: SandboxInstance, message_ids: list[int], 
             raise SandboxError(f"Message {message_id} went out on {channel.name}; only inbound messages replay.")
         picked.append(message)
     results = []
+    writes = _Writes(session, instance.id, id_block=256)
     for message in sorted(picked, key=lambda m: (m.received_at, m.id)):
         channel = world.get("sb_interface_channel", message.channel_id)
         # A message already applied answers as its own duplicate: a replay never files its effects twice.
         outcome = process(world, channel, message.raw,
                           exclude_message_id=None if message.applied_control_id else message.id)
-        results.append((message.id, _record(session, instance, world, channel, message.id, outcome, "replayed",
+        results.append((message.id, _record(session, writes, world, channel, message.id, outcome, "replayed",
                                             actor, now)))
+    writes.flush(session)
     return results
 
 
@@ -173,7 +238,9 @@ def verify_order(session: Session, instance: SandboxInstance, order_id: int, pha
     changes += [Change("sb_verification_queue", "update", {"status": "verified", "assignee": pharmacist[:40]},
                        entry.id) for entry in world.where("sb_verification_queue", order_id=order.id,
                                                           status="waiting")]
-    _write_changes(session, instance, world, changes, actor, now)
+    writes = _Writes(session, instance.id)
+    _write_changes(writes, writes.take_ids(2 * len(changes)), world, changes, actor, now)
+    writes.flush(session)
     message_id = allocate_ids(session, instance.id)
     control_id = f"CAB{now:%Y%m%d}{message_id:06d}"
     raw = outbound_order(world, world.get("sb_order", order.id), now, control_id)
