@@ -23,6 +23,7 @@ def shots(page, name: str) -> None:
     """The page at 1280 px and at 375 px (a phone): the page itself never scrolls sideways."""
     for width, height in ((1280, 900), (375, 812)):
         page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # relaid
         page.screenshot(path=str(SHOTS / f"interfaces-{name}-{width}.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (name, width)
     page.set_viewport_size({"width": 1280, "height": 900})
