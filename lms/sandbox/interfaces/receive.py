@@ -159,7 +159,8 @@ def _receive(data: bytes | str, normalize: bool) -> Received:
         # Some senders double the escape character when they write MSH-2 from a string literal. python-hl7 reads
         # MSH-2 up to the next separator and would take the second backslash as the sub-component separator.
         warnings.append(Issue(102, "MSH", 1, 2, severity="W",
-                              text="MSH-2 was ^~\\\\& (a doubled escape character); read as ^~\\&."))
+                              text="MSH-2 has five encoding characters: the escape character is doubled. "
+                                   "Read as the standard four (component, repetition, escape, sub-component)."))
         msh = msh[:4] + STANDARD_ENCODING + msh[4 + len(encoding):]
         segments[0] = msh
         encoding = STANDARD_ENCODING
