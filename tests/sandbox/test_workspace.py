@@ -20,22 +20,9 @@ from lms.sandbox.core.models import (
 )
 from lms.sandbox.pharmacy.ndc import gtin14_from_ndc
 from tests.conftest import create_cohort, create_user, fresh, login, post_form
+from tests.sandbox.conftest import TICKET, start
 
-TICKET = "new-supplier-ndc-not-linked"
 SCAN = "0100399997041234" "17300630" "10LK4471" "\x1d" "21SN8850213"
-
-
-def start(client, ticket_id: str = TICKET) -> SandboxInstance:
-    response = post_form(client, f"/sandbox/tickets/{ticket_id}/start")
-    assert response.status_code == 302
-    return db.session.get(SandboxInstance, int(response.location.rsplit("/", 1)[1]))
-
-
-@pytest.fixture
-def trainee(client):
-    user = create_user("trainee", name="Tess Trainee")
-    login(client, user)
-    return user
 
 
 def count(model, **where) -> int:

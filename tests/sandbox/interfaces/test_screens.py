@@ -9,13 +9,13 @@ from sqlalchemy import select
 from lms.db import utcnow
 from lms.extensions import db
 from lms.sandbox.core import services as core
-from lms.sandbox.core.models import CodeMap, InterfaceEvent, InterfaceMessage, Order, SandboxInstance
+from lms.sandbox.core.models import CodeMap, InterfaceEvent, InterfaceMessage, Order
 from lms.sandbox.interfaces import services
 from lms.sandbox.interfaces.display import ack_entries, message_view
 from lms.sandbox.interfaces.forms import MAX_TEST_MESSAGE, with_terminators
 from tests.conftest import create_user, login, post_form
+from tests.sandbox.conftest import start
 
-TICKET = "new-supplier-ndc-not-linked"  # ticket 1: no change control
 CONTROLLED = "par-level-zero"  # change_control: required
 
 
@@ -25,19 +25,6 @@ def rde(control_id: str, order: str, give: str = "EHR-99001^pantoprazole 40 mg t
             "PV1|1|I|4W^412^A||||||||||||||||V7003\r"
             f"ORC|NW|{order}|||||||20261204080000\r"
             f"RXE||{give}|40||MG|TAB\rTQ1|1||DAILY\rRXR|PO\r")
-
-
-def start(client, ticket_id: str = TICKET) -> SandboxInstance:
-    response = post_form(client, f"/sandbox/tickets/{ticket_id}/start")
-    assert response.status_code == 302
-    return db.session.get(SandboxInstance, int(response.location.rsplit("/", 1)[1]))
-
-
-@pytest.fixture
-def trainee(client):
-    user = create_user("trainee", name="Tess Trainee")
-    login(client, user)
-    return user
 
 
 @pytest.fixture
