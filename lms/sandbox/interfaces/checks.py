@@ -101,18 +101,25 @@ def on_cabinet_list(ctx: GradeContext, cabinet: str, patient: str, listed: bool 
     return no(f"{person.name} is {'on' if there else 'not on'} {cabinet}'s patient list.")
 
 
-@check
-def code_map_is(ctx: GradeContext, channel: str, code_type: str, external_code: str, internal_code: str) -> Outcome:
-    """The channel's active map for the external code points at ``internal_code``."""
+def _code_map(ctx: GradeContext, channel: str, code_type: str, external_code: str, internal_code: str,
+              missing: Outcome) -> Outcome:
+    """The channel's active map for the external code against ``internal_code``; ``missing`` when there is none."""
     chan = find(ctx.world, "sb_interface_channel", channel)
     maps = [m for m in ctx.world.where("sb_code_map", channel_id=chan.id, code_type=code_type,
                                        external_code=external_code) if m.active]
     if not maps:
-        return no(f"{channel} has no active {code_type} map for {external_code!r}.")
+        return missing
     if maps[0].internal_code != internal_code:
         return no(f"{channel} maps {code_type} {external_code!r} to {maps[0].internal_code!r}, which is not what the "
                   "sender means.")
     return ok(f"{channel} maps {code_type} {external_code!r} to {internal_code!r}.")
+
+
+@check
+def code_map_is(ctx: GradeContext, channel: str, code_type: str, external_code: str, internal_code: str) -> Outcome:
+    """The channel's active map for the external code points at ``internal_code``."""
+    return _code_map(ctx, channel, code_type, external_code, internal_code,
+                     no(f"{channel} has no active {code_type} map for {external_code!r}."))
 
 
 @check
@@ -140,15 +147,8 @@ def code_map_if_present(ctx: GradeContext, channel: str, code_type: str, externa
                         internal_code: str) -> Outcome:
     """As ``code_map_is``, but also passes while the channel has no active map for the external code (for rejects:
     a map the trainee adds must point at ``internal_code``; before it is added nothing is wrong yet)."""
-    chan = find(ctx.world, "sb_interface_channel", channel)
-    maps = [m for m in ctx.world.where("sb_code_map", channel_id=chan.id, code_type=code_type,
-                                       external_code=external_code) if m.active]
-    if not maps:
-        return ok(f"{channel} has no active {code_type} map for {external_code!r} yet.")
-    if maps[0].internal_code != internal_code:
-        return no(f"{channel} maps {code_type} {external_code!r} to {maps[0].internal_code!r}, which is not what the "
-                  "sender means.")
-    return ok(f"{channel} maps {code_type} {external_code!r} to {internal_code!r}.")
+    return _code_map(ctx, channel, code_type, external_code, internal_code,
+                     ok(f"{channel} has no active {code_type} map for {external_code!r} yet."))
 
 
 @check
